@@ -1,0 +1,86 @@
+//! The CORS check (`fetch#cors-check`).
+
+use crate::error::CorsCheckFailure;
+use crate::header::HeaderList;
+use crate::request::CredentialsMode;
+
+/// The CORS check (`fetch#cors-check`) of a response's headers for a request
+/// whose byte-serialized origin is `origin`: `Access-Control-Allow-Origin`
+/// (every repeated header combined, so two values never match) is `*`
+/// without credentials, or byte for byte the origin; with credentials,
+/// `Access-Control-Allow-Credentials` is exactly `true`. Never allocates on
+/// success.
+///
+/// ```
+/// use crossorigin::{cors::cors_check, CredentialsMode, HeaderList};
+/// let h: HeaderList = [("Access-Control-Allow-Origin", "*")].into_iter().collect();
+/// assert!(cors_check(b"https://app.example", CredentialsMode::Omit, &h).is_ok());
+/// assert_eq!(
+///     cors_check(b"https://app.example", CredentialsMode::Include, &h).unwrap_err().name(),
+///     "WildcardOriginNotAllowed",
+/// );
+/// ```
+pub fn cors_check(
+    origin: &[u8],
+    credentials: CredentialsMode,
+    headers: &HeaderList,
+) -> Result<(), CorsCheckFailure> {
+    // Step 1-2: get `Access-Control-Allow-Origin` (combined).
+    let mut values = headers.values(b"access-control-allow-origin");
+    let Some(first) = values.next() else {
+        return Err(CorsCheckFailure::MissingAllowOriginHeader);
+    };
+    let include = credentials == CredentialsMode::Include;
+    if let Some(second) = values.next() {
+        // Combined, the value is `first, second, …`: never `*` nor an origin.
+        let mut value = first.to_vec();
+        for v in std::iter::once(second).chain(values) {
+            value.extend_from_slice(b", ");
+            value.extend_from_slice(v);
+        }
+        return Err(CorsCheckFailure::MultipleAllowOriginValues { value });
+    }
+    // Step 3.
+    if !include && first == b"*" {
+        return Ok(());
+    }
+    // Step 4.
+    if first != origin {
+        return Err(classify_mismatch(first, origin, include));
+    }
+    // Step 5.
+    if !include {
+        return Ok(());
+    }
+    // Step 6-7.
+    let mut creds = headers.values(b"access-control-allow-credentials");
+    match (creds.next(), creds.next()) {
+        (Some(b"true"), None) => Ok(()),
+        (None, _) => Err(CorsCheckFailure::InvalidAllowCredentials { value: None }),
+        (Some(_), _) => Err(CorsCheckFailure::InvalidAllowCredentials {
+            value: headers.get(b"access-control-allow-credentials"),
+        }),
+    }
+}
+
+/// Names why an `Access-Control-Allow-Origin` value that is not the
+/// request's origin fails.
+fn classify_mismatch(value: &[u8], origin: &[u8], include: bool) -> CorsCheckFailure {
+    if value == b"*" && include {
+        return CorsCheckFailure::WildcardOriginNotAllowed;
+    }
+    if value.contains(&b',') {
+        return CorsCheckFailure::MultipleAllowOriginValues {
+            value: value.to_vec(),
+        };
+    }
+    if value != b"null" && value != b"*" && crate::origin::Origin::parse(value).is_err() {
+        return CorsCheckFailure::InvalidAllowOriginValue {
+            value: value.to_vec(),
+        };
+    }
+    CorsCheckFailure::AllowOriginMismatch {
+        value: value.to_vec(),
+        origin: String::from_utf8_lossy(origin).into_owned(),
+    }
+}

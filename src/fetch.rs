@@ -1,0 +1,805 @@
+//! The sans-I/O fetch driver: one fetch from the page's request to what its
+//! script sees (`fetch#concept-fetch`, `#main-fetch`, `#http-fetch`,
+//! `#http-redirect-fetch`, `#http-network-or-cache-fetch`,
+//! `#cors-preflight-fetch`).
+//!
+//! Sans I/O: no socket, no clock, no thread. The driver says what to send
+//! ([`Step::Send`]), the embedder sends it and hands back the response
+//! ([`Fetch::receive`]), until the driver is done ([`Step::Done`]).
+
+use std::time::Duration;
+
+use url::Url;
+
+use crate::cache::{CacheKey, PreflightCache};
+use crate::error::Refusal;
+use crate::header::{self, HeaderList};
+use crate::method;
+use crate::origin::{Host, Origin};
+use crate::preflight::{self, ActualRequest};
+use crate::profile::{Profile, SecFetch};
+use crate::request::{
+    self, CheckedRequest, CredentialsMode, Decision, Mode, RedirectMode, ReferrerPolicy, Request,
+    ResponseTainting,
+};
+use crate::response::{self, FilteredResponse, Response};
+use crate::site::{Psl, same_site};
+
+/// The most redirects a fetch follows (`fetch#http-redirect-fetch`).
+pub const REDIRECT_LIMIT: u8 = 20;
+
+/// Everything fetches of one browser profile share: the profile, the
+/// CORS-preflight cache and the Public Suffix List. `Send + Sync`.
+///
+/// ```
+/// use std::time::Duration;
+/// use crossorigin::{Policy, Profile, Request, Response, Step};
+/// let policy = Policy::new(Profile::spec());
+/// let request = Request::get("https://api.example/items", "https://app.example").unwrap();
+/// let mut fetch = policy.fetch(request, Duration::ZERO);
+/// let seen = loop {
+///     match fetch.poll() {
+///         Step::Send(outgoing) => {
+///             assert_eq!(outgoing.headers.get(b"origin").unwrap(), b"https://app.example");
+///             let response = Response::new(200)
+///                 .with_header("Access-Control-Allow-Origin", "*")
+///                 .with_header("Content-Type", "text/plain")
+///                 .with_header("X-Secret", "1");
+///             fetch.receive(Ok(response), Duration::ZERO);
+///         }
+///         Step::Done(result) => break result,
+///     }
+/// };
+/// let seen = seen.unwrap();
+/// assert_eq!(seen.status, 200);
+/// assert_eq!(seen.visible_header_names(), vec!["content-type"]);
+/// ```
+#[derive(Debug)]
+pub struct Policy {
+    profile: Profile,
+    cache: PreflightCache,
+    psl: PslRef,
+}
+
+#[derive(Debug)]
+enum PslRef {
+    Shipped(&'static Psl),
+    Shared(std::sync::Arc<Psl>),
+}
+
+impl std::ops::Deref for PslRef {
+    type Target = Psl;
+    fn deref(&self) -> &Psl {
+        match self {
+            PslRef::Shipped(p) => p,
+            PslRef::Shared(p) => p,
+        }
+    }
+}
+
+impl Policy {
+    /// A policy for this profile, with an empty cache and the shipped PSL.
+    pub fn new(profile: Profile) -> Policy {
+        Policy {
+            cache: PreflightCache::new(profile.cache),
+            profile,
+            psl: PslRef::Shipped(Psl::shipped()),
+        }
+    }
+
+    /// A policy with a Public Suffix List the embedder loaded.
+    pub fn with_psl(profile: Profile, psl: std::sync::Arc<Psl>) -> Policy {
+        Policy {
+            cache: PreflightCache::new(profile.cache),
+            profile,
+            psl: PslRef::Shared(psl),
+        }
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The preflight cache.
+    pub fn cache(&self) -> &PreflightCache {
+        &self.cache
+    }
+
+    /// The Public Suffix List.
+    pub fn psl(&self) -> &Psl {
+        &self.psl
+    }
+
+    /// Starts a fetch of a request as a page's script made it, at time `now`
+    /// (any fixed epoch; only differences matter).
+    pub fn fetch(&self, request: Request, now: Duration) -> Fetch<'_> {
+        self.fetch_in("", request, now)
+    }
+
+    /// Starts a fetch in a network partition (the cache never answers across
+    /// partitions).
+    pub fn fetch_in<'p>(&'p self, partition: &'p str, request: Request, now: Duration) -> Fetch<'p> {
+        let (state, request) = match request::check_script_request(request) {
+            Ok(CheckedRequest { request }) => (State::MainFetch, request),
+            Err(e) => (State::Done(Some(Err(e))), empty_request()),
+        };
+        let mut headers = request.headers.clone();
+        // Fetching step: `Accept: */*` where the script set none.
+        if !headers.contains(b"accept") {
+            headers.append("Accept", "*/*");
+        }
+        Fetch {
+            policy: self,
+            partition,
+            url_list: vec![request.url.clone()],
+            method: request.method.clone(),
+            body: request.body.clone(),
+            headers,
+            request,
+            tainting: ResponseTainting::Basic,
+            redirect_count: 0,
+            preflight_branch: false,
+            state,
+            now,
+            preflights: 0,
+            requests: 0,
+        }
+    }
+}
+
+fn empty_request() -> Request {
+    // Only used once the fetch is already done; any valid URL serves.
+    let url = Url::parse("about:blank").unwrap_or_else(|_| unreachable_url());
+    Request::new(url, Origin::new_opaque())
+}
+
+#[allow(clippy::unwrap_used)]
+fn unreachable_url() -> Url {
+    // `about:blank` always parses; this path exists only to avoid a panic path.
+    Url::parse("data:,").expect("static URL")
+}
+
+/// What the driver wants next.
+#[derive(Debug)]
+pub enum Step {
+    /// Send this request and hand its response to [`Fetch::receive`].
+    Send(Outgoing),
+    /// The fetch is over: the response the script sees, or the network
+    /// error it gets, with the reason.
+    Done(Result<FilteredResponse, Refusal>),
+}
+
+/// A request to put on the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The method.
+    pub method: Vec<u8>,
+    /// The URL.
+    pub url: Url,
+    /// Every header the browser sends, in order (cookies and `Authorization`
+    /// from the browser's own stores excepted: see `credentials`).
+    pub headers: HeaderList,
+    /// The body.
+    pub body: Option<Vec<u8>>,
+    /// Whether this is a CORS preflight.
+    pub is_preflight: bool,
+    /// Whether the browser would attach its cookies and HTTP authentication
+    /// (`includeCredentials` of `fetch#http-network-or-cache-fetch`).
+    pub credentials: bool,
+}
+
+/// The response to an [`Outgoing`] request could not be had: the connection
+/// failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetworkFailure;
+
+#[derive(Debug)]
+enum State {
+    MainFetch,
+    SendActual,
+    AwaitPreflight,
+    AwaitActual,
+    Done(Option<Result<FilteredResponse, Refusal>>),
+}
+
+/// One fetch in progress. See [`Policy::fetch`].
+#[derive(Debug)]
+pub struct Fetch<'p> {
+    policy: &'p Policy,
+    partition: &'p str,
+    request: Request,
+    url_list: Vec<Url>,
+    method: Vec<u8>,
+    headers: HeaderList,
+    body: Option<Vec<u8>>,
+    tainting: ResponseTainting,
+    redirect_count: u8,
+    /// Whether a hop went through main fetch's preflight branch, whose
+    /// network errors clear the cache.
+    preflight_branch: bool,
+    state: State,
+    now: Duration,
+    preflights: u32,
+    requests: u32,
+}
+
+impl Fetch<'_> {
+    /// How many requests went on the wire so far, preflights included.
+    pub fn requests_sent(&self) -> u32 {
+        self.requests
+    }
+
+    /// How many CORS preflights went on the wire so far.
+    pub fn preflights_sent(&self) -> u32 {
+        self.preflights
+    }
+
+    /// The request's current URL.
+    pub fn current_url(&self) -> &Url {
+        self.url_list.last().unwrap_or(&self.request.url)
+    }
+
+    /// What to do next. After [`Step::Send`], hand the response to
+    /// [`Fetch::receive`] before polling again; polling instead counts as a
+    /// failed connection. A finished fetch yields its result once, then a
+    /// `NetworkFailure` refusal.
+    pub fn poll(&mut self) -> Step {
+        loop {
+            match std::mem::replace(&mut self.state, State::Done(None)) {
+                State::MainFetch => match self.main_fetch() {
+                    Ok(Some(step)) => return step,
+                    Ok(None) => continue,
+                    Err(e) => self.finish(Err(e)),
+                },
+                State::SendActual => {
+                    self.state = State::AwaitActual;
+                    return Step::Send(self.actual_outgoing());
+                }
+                State::AwaitPreflight | State::AwaitActual => {
+                    self.fail(Refusal::NetworkFailure);
+                }
+                State::Done(result) => {
+                    return Step::Done(result.unwrap_or(Err(Refusal::NetworkFailure)));
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, result: Result<FilteredResponse, Refusal>) {
+        self.state = State::Done(Some(result));
+    }
+
+    fn fail(&mut self, refusal: Refusal) {
+        if self.preflight_branch {
+            // fetch#main-fetch: a network error in the preflight branch
+            // clears the cache entries for the request.
+            let origin = self.serialized_origin();
+            let url = self.current_url().as_str().to_owned();
+            self.policy.cache.clear(&CacheKey {
+                partition: self.partition,
+                origin: origin.as_bytes(),
+                url: &url,
+            });
+        }
+        self.finish(Err(refusal));
+    }
+
+    /// Main fetch's decision for the current URL; returns the step to take,
+    /// or `None` to go on with the state it set.
+    fn main_fetch(&mut self) -> Result<Option<Step>, Refusal> {
+        let url = self.current_url().clone();
+        if url.scheme() == "data" && self.tainting != ResponseTainting::Opaque {
+            let response = data_url_response(&url);
+            let filtered = response::filter(
+                ResponseTainting::Basic,
+                &response,
+                &url,
+                self.url_list.len(),
+                self.request.credentials,
+            );
+            self.finish(Ok(filtered));
+            return Ok(None);
+        }
+        let decision = request::decide_at(
+            &self.request,
+            &url,
+            &self.method,
+            &self.headers,
+            self.tainting != ResponseTainting::Basic,
+            &self.policy.profile,
+        )?;
+        match decision {
+            Decision::SameOrigin | Decision::Navigate => {
+                self.tainting = ResponseTainting::Basic;
+            }
+            Decision::NoCors => self.tainting = ResponseTainting::Opaque,
+            Decision::Cors => self.tainting = ResponseTainting::Cors,
+            Decision::CorsWithPreflight => {
+                self.tainting = ResponseTainting::Cors;
+                self.preflight_branch = true;
+                if self.preflight_needed() {
+                    self.state = State::AwaitPreflight;
+                    return Ok(Some(Step::Send(self.preflight_outgoing())));
+                }
+            }
+        }
+        self.state = State::SendActual;
+        Ok(None)
+    }
+
+    /// `fetch#http-fetch` step 3.1: whether the cache fails to cover the
+    /// method or a CORS-unsafe header name.
+    fn preflight_needed(&self) -> bool {
+        let origin = self.serialized_origin();
+        let key = CacheKey {
+            partition: self.partition,
+            origin: origin.as_bytes(),
+            url: self.current_url().as_str(),
+        };
+        let credentials = self.request.credentials == CredentialsMode::Include;
+        let cache = &self.policy.cache;
+        let profile = &self.policy.profile;
+        let method_needs = !method::is_cors_safelisted_method(&self.method)
+            || self.request.use_cors_preflight;
+        if method_needs && !cache.method_match(&key, &self.method, credentials, self.now) {
+            return true;
+        }
+        request::unsafe_header_names(&self.headers, profile)
+            .iter()
+            .any(|name| {
+                let wildcard_applies = profile.cache_wildcard_headers
+                    && (profile.wildcard_covers_authorization
+                        || !header::is_cors_non_wildcard_request_header_name(name));
+                !cache.header_match(&key, name, credentials, wildcard_applies, self.now)
+            })
+    }
+
+    /// Hands the driver the response to the request it last sent, or the
+    /// failure to get one, at time `now`.
+    pub fn receive(&mut self, response: Result<Response, NetworkFailure>, now: Duration) {
+        self.now = self.now.max(now);
+        let state = std::mem::replace(&mut self.state, State::Done(None));
+        let response = match response {
+            Ok(r) => r,
+            Err(NetworkFailure) => {
+                if matches!(state, State::AwaitPreflight | State::AwaitActual) {
+                    self.fail(Refusal::NetworkFailure);
+                } else {
+                    self.state = state;
+                }
+                return;
+            }
+        };
+        match state {
+            State::AwaitPreflight => self.on_preflight_response(&response),
+            State::AwaitActual => self.on_actual_response(response),
+            other => self.state = other,
+        }
+    }
+
+    fn on_preflight_response(&mut self, response: &Response) {
+        if !(100..=999).contains(&response.status) {
+            return self.fail(Refusal::InvalidResponse {
+                status: response.status,
+            });
+        }
+        let origin = self.serialized_origin();
+        let actual = ActualRequest {
+            method: &self.method,
+            headers: &self.headers,
+            credentials: self.request.credentials,
+            use_cors_preflight: self.request.use_cors_preflight,
+            origin: origin.as_bytes(),
+        };
+        match preflight::validate_preflight_response(&actual, response, &self.policy.profile) {
+            Ok(result) => {
+                let url = self.current_url().as_str().to_owned();
+                let key = CacheKey {
+                    partition: self.partition,
+                    origin: origin.as_bytes(),
+                    url: &url,
+                };
+                let headers: Vec<&[u8]> = if self.policy.profile.cache_wildcard_headers {
+                    result.header_names.clone()
+                } else {
+                    result
+                        .header_names
+                        .iter()
+                        .copied()
+                        .filter(|n| *n != b"*")
+                        .collect()
+                };
+                self.policy.cache.store(
+                    &key,
+                    self.request.credentials == CredentialsMode::Include,
+                    &result.methods,
+                    &headers,
+                    result.max_age,
+                    self.now,
+                );
+                self.state = State::SendActual;
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn on_actual_response(&mut self, response: Response) {
+        let status = response.status;
+        if !(100..=999).contains(&status) {
+            return self.fail(Refusal::InvalidResponse { status });
+        }
+        // fetch#http-fetch: the CORS check, on every response including redirects.
+        if self.tainting == ResponseTainting::Cors {
+            let origin = self.serialized_origin();
+            if let Err(e) = crate::cors::cors_check(
+                origin.as_bytes(),
+                self.request.credentials,
+                &response.headers,
+            ) {
+                return self.fail(Refusal::CorsCheck(e));
+            }
+        }
+        // fetch#cross-origin-resource-policy-check, for opaque responses.
+        if self.tainting == ResponseTainting::Opaque {
+            if let Some(policy) = self.corp_blocks(&response) {
+                return self.fail(Refusal::BlockedByResponse { policy });
+            }
+        }
+        if response::is_redirect_status(status) {
+            match self.request.redirect {
+                RedirectMode::Error => return self.fail(Refusal::RedirectModeError),
+                RedirectMode::Manual if self.request.mode != Mode::Navigate => {
+                    let url = self.current_url().clone();
+                    return self.finish(Ok(response::opaque_redirect(&url)));
+                }
+                _ => {
+                    return match self.redirect(&response) {
+                        Ok(true) => self.state = State::MainFetch,
+                        Ok(false) => self.finish_with(&response),
+                        Err(e) => self.fail(e),
+                    };
+                }
+            }
+        }
+        self.finish_with(&response);
+    }
+
+    fn finish_with(&mut self, response: &Response) {
+        let url = self.current_url().clone();
+        let filtered = response::filter(
+            self.tainting,
+            response,
+            &url,
+            self.url_list.len(),
+            self.request.credentials,
+        );
+        self.finish(Ok(filtered));
+    }
+
+    /// HTTP-redirect fetch (`fetch#http-redirect-fetch`): `Ok(true)` when the
+    /// request now points at the next URL, `Ok(false)` when the response has
+    /// no `Location` and is the response.
+    fn redirect(&mut self, response: &Response) -> Result<bool, Refusal> {
+        // Step 3: the location URL (`fetch#concept-response-location-url`).
+        let mut locations = response.headers.values(b"location");
+        let Some(location) = locations.next() else {
+            return Ok(false);
+        };
+        if locations.next().is_some() {
+            return Err(Refusal::InvalidRedirectLocation {
+                location: response.headers.get(b"location").unwrap_or_default(),
+            });
+        }
+        let current = self.current_url().clone();
+        let text = String::from_utf8_lossy(location);
+        let mut location_url =
+            current
+                .join(&text)
+                .map_err(|_| Refusal::InvalidRedirectLocation {
+                    location: location.to_vec(),
+                })?;
+        if location_url.fragment().is_none() {
+            location_url.set_fragment(current.fragment());
+        }
+        // Step 6.
+        if !matches!(location_url.scheme(), "http" | "https") {
+            return Err(Refusal::RedirectToNonHttpScheme {
+                url: location_url.to_string(),
+            });
+        }
+        // Step 7-8.
+        if self.redirect_count >= REDIRECT_LIMIT {
+            return Err(Refusal::TooManyRedirects);
+        }
+        self.redirect_count += 1;
+        let has_credentials =
+            !location_url.username().is_empty() || location_url.password().is_some();
+        // Step 9-10.
+        if has_credentials
+            && ((self.request.mode == Mode::Cors
+                && !self.request.origin.same_origin_with_url(&location_url))
+                || self.tainting == ResponseTainting::Cors)
+        {
+            return Err(Refusal::RedirectContainsCredentials {
+                url: location_url.to_string(),
+            });
+        }
+        // Step 12: method and body rewrite.
+        let status = response.status;
+        if ((status == 301 || status == 302) && self.method == b"POST")
+            || (status == 303 && self.method != b"GET" && self.method != b"HEAD")
+        {
+            self.method = b"GET".to_vec();
+            self.body = None;
+            self.headers
+                .retain(|h| !header::is_request_body_header_name(&h.name));
+        }
+        // Step 13: `Authorization` goes when the origin changes.
+        if Origin::of(&current) != Origin::of(&location_url) {
+            self.headers
+                .retain(|h| !header::is_cors_non_wildcard_request_header_name(&h.name));
+        }
+        // Step 16.
+        self.url_list.push(location_url);
+        Ok(true)
+    }
+
+    /// The redirect-taint of the request (`fetch#concept-request-tainted-origin`).
+    fn redirect_taint(&self) -> Taint {
+        let origin = &self.request.origin;
+        let psl = &*self.policy.psl;
+        let mut taint = Taint::SameOrigin;
+        let mut last: Option<Origin> = None;
+        for url in &self.url_list {
+            let this = Origin::of(url);
+            let Some(last_origin) = last.replace(this.clone()) else {
+                continue;
+            };
+            if !same_site(&this, &last_origin, psl) && !same_site(origin, &last_origin, psl) {
+                return Taint::CrossSite;
+            }
+            if this != last_origin && *origin != last_origin {
+                taint = Taint::SameSite;
+            }
+        }
+        taint
+    }
+
+    /// Serializing a request origin (`fetch#serializing-a-request-origin`).
+    fn serialized_origin(&self) -> String {
+        if self.url_list.len() > 1 && self.redirect_taint() != Taint::SameOrigin {
+            return "null".to_owned();
+        }
+        self.request.origin.ascii_serialization()
+    }
+
+    /// The `Origin` header value, if any (`fetch#append-a-request-origin-header`).
+    fn origin_header(&self, tainting: ResponseTainting, method: &[u8]) -> Option<String> {
+        let serialized = self.serialized_origin();
+        if tainting == ResponseTainting::Cors {
+            return Some(serialized);
+        }
+        if method == b"GET" || method == b"HEAD" {
+            return None;
+        }
+        if self.request.mode == Mode::Cors {
+            return Some(serialized);
+        }
+        let url = self.current_url();
+        let origin = &self.request.origin;
+        let null = match self.request.referrer_policy {
+            ReferrerPolicy::NoReferrer => true,
+            ReferrerPolicy::NoReferrerWhenDowngrade
+            | ReferrerPolicy::StrictOrigin
+            | ReferrerPolicy::StrictOriginWhenCrossOrigin => {
+                origin.scheme() == Some(crate::origin::Scheme::Https) && url.scheme() != "https"
+            }
+            ReferrerPolicy::SameOrigin => !origin.same_origin_with_url(url),
+            _ => false,
+        };
+        Some(if null { "null".to_owned() } else { serialized })
+    }
+
+    /// The `Referer` value: the referrer is taken to be the page's origin
+    /// URL (the scenario knows no document URL), trimmed by the referrer
+    /// policy (Referrer Policy `#determine-requests-referrer`).
+    fn referer(&self) -> Option<String> {
+        let origin = &self.request.origin;
+        let tuple = origin.as_tuple()?;
+        let url = self.current_url();
+        let downgrade =
+            tuple.scheme() == crate::origin::Scheme::Https && !is_potentially_trustworthy(url);
+        let same = origin.same_origin_with_url(url);
+        let send = match self.request.referrer_policy {
+            ReferrerPolicy::NoReferrer => false,
+            ReferrerPolicy::NoReferrerWhenDowngrade
+            | ReferrerPolicy::StrictOrigin
+            | ReferrerPolicy::Default
+            | ReferrerPolicy::StrictOriginWhenCrossOrigin => !downgrade,
+            ReferrerPolicy::SameOrigin => same,
+            ReferrerPolicy::Origin
+            | ReferrerPolicy::OriginWhenCrossOrigin
+            | ReferrerPolicy::UnsafeUrl => true,
+        };
+        send.then(|| format!("{origin}/"))
+    }
+
+    /// Headers every request gets in HTTP-network-or-cache fetch: `Referer`,
+    /// `Origin`, and the fetch metadata headers the profile sends.
+    fn add_network_headers(&self, headers: &mut HeaderList, tainting: ResponseTainting, method: &[u8], preflight: bool) {
+        if let Some(referer) = self.referer() {
+            headers.append("Referer", referer);
+        }
+        if let Some(origin) = self.origin_header(tainting, method) {
+            headers.append("Origin", origin);
+        }
+        let url = self.current_url();
+        let send_metadata = match self.policy.profile.sec_fetch {
+            SecFetch::Never => false,
+            SecFetch::TrustworthyOnly => is_potentially_trustworthy(url),
+            SecFetch::Always => true,
+        };
+        if send_metadata {
+            let navigate = self.request.mode == Mode::Navigate;
+            headers.append("Sec-Fetch-Dest", if navigate { "document" } else { "empty" });
+            let mode = if preflight { "cors" } else { self.request.mode.as_str() };
+            headers.append("Sec-Fetch-Mode", mode);
+            headers.append("Sec-Fetch-Site", self.sec_fetch_site());
+        }
+    }
+
+    /// `Sec-Fetch-Site` (Fetch Metadata `#sec-fetch-site-header`).
+    fn sec_fetch_site(&self) -> &'static str {
+        let origin = &self.request.origin;
+        let psl = &*self.policy.psl;
+        let mut site = "same-origin";
+        for url in &self.url_list {
+            let o = Origin::of(url);
+            if *origin == o {
+                continue;
+            }
+            if same_site(origin, &o, psl) {
+                site = "same-site";
+            } else {
+                return "cross-site";
+            }
+        }
+        site
+    }
+
+    fn preflight_outgoing(&mut self) -> Outgoing {
+        self.requests += 1;
+        self.preflights += 1;
+        let mut headers = preflight::preflight_headers(&self.method, &self.headers, &self.policy.profile);
+        self.add_network_headers(&mut headers, ResponseTainting::Cors, b"OPTIONS", true);
+        Outgoing {
+            method: b"OPTIONS".to_vec(),
+            url: self.current_url().clone(),
+            headers,
+            body: None,
+            is_preflight: true,
+            credentials: false,
+        }
+    }
+
+    fn actual_outgoing(&mut self) -> Outgoing {
+        self.requests += 1;
+        let mut headers = self.headers.clone();
+        match &self.body {
+            Some(b) => headers.append("Content-Length", b.len().to_string()),
+            None if self.method == b"POST" || self.method == b"PUT" => {
+                headers.append("Content-Length", "0")
+            }
+            None => {}
+        }
+        let method = self.method.clone();
+        self.add_network_headers(&mut headers, self.tainting, &method, false);
+        let credentials = match self.request.credentials {
+            CredentialsMode::Include => true,
+            CredentialsMode::SameOrigin => self.tainting == ResponseTainting::Basic,
+            CredentialsMode::Omit => false,
+        };
+        Outgoing {
+            method,
+            url: self.current_url().clone(),
+            headers,
+            body: self.body.clone(),
+            is_preflight: false,
+            credentials,
+        }
+    }
+
+    /// The cross-origin resource policy internal check with embedder policy
+    /// `unsafe-none` (`fetch#cross-origin-resource-policy-internal-check`):
+    /// the policy value when it blocks.
+    fn corp_blocks(&self, response: &Response) -> Option<Vec<u8>> {
+        let policy = response.headers.get(b"cross-origin-resource-policy")?;
+        let origin = &self.request.origin;
+        let url = self.current_url();
+        let blocked = match policy.as_slice() {
+            b"same-origin" => !origin.same_origin_with_url(url),
+            b"same-site" => {
+                let target = Origin::of(url);
+                let schemeless =
+                    crate::site::schemelessly_same_site(origin, &target, &self.policy.psl);
+                let downgrade = origin.scheme() == Some(crate::origin::Scheme::Https)
+                    && url.scheme() != "https";
+                !schemeless || downgrade
+            }
+            _ => false,
+        };
+        blocked.then_some(policy)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Taint {
+    SameOrigin,
+    SameSite,
+    CrossSite,
+}
+
+/// A potentially trustworthy URL (Secure Contexts `#is-url-trustworthy`), as
+/// far as fetches need: `https`/`wss`, loopback hosts, `localhost`, `file`,
+/// `data` and `about:blank`.
+pub fn is_potentially_trustworthy(url: &Url) -> bool {
+    match url.scheme() {
+        "https" | "wss" | "file" | "data" => true,
+        "about" => matches!(url.path(), "blank" | "srcdoc"),
+        _ => match url.host() {
+            Some(h) => match Host::from_url_host(&h) {
+                Host::Ipv4(a) => a.is_loopback(),
+                Host::Ipv6(a) => a.is_loopback(),
+                Host::Domain(d) => {
+                    let d = d.as_str().trim_end_matches('.');
+                    d == "localhost" || d.ends_with(".localhost")
+                }
+            },
+            None => false,
+        },
+    }
+}
+
+/// The response a `data:` URL gives (`fetch#scheme-fetch`, data URL
+/// processor): status 200 with its MIME type as `Content-Type`.
+fn data_url_response(url: &Url) -> Response {
+    let path = url.path();
+    let before_comma = path.split(',').next().unwrap_or("");
+    let mut mime = before_comma.trim_matches(|c: char| c.is_ascii_whitespace()).to_owned();
+    if mime.to_ascii_lowercase().ends_with("base64") {
+        if let Some(i) = mime.rfind(';') {
+            let tail = mime[i + 1..].trim_matches(' ');
+            if tail.eq_ignore_ascii_case("base64") {
+                mime.truncate(i);
+            }
+        }
+    }
+    if mime.starts_with(';') {
+        mime.insert_str(0, "text/plain");
+    }
+    let decoded = percent_decode(&mime);
+    let content_type = crate::mime::MimeType::parse(&decoded)
+        .map(|m| m.to_string())
+        .unwrap_or_else(|| "text/plain;charset=US-ASCII".to_owned());
+    Response::new(200).with_header("Content-Type", content_type)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,692 @@
+//! Header names and values as bytes, and the Fetch Standard's header
+//! predicates (`fetch#terminology-headers`).
+//!
+//! Every predicate takes raw bytes: `http::HeaderValue` cannot hold every
+//! byte these rules test.
+
+use crate::method::is_forbidden_method;
+use crate::mime;
+
+/// One header: a name and a value, as bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Header {
+    /// The name, as given (case kept).
+    pub name: Vec<u8>,
+    /// The value.
+    pub value: Vec<u8>,
+}
+
+/// An ordered header list (`fetch#concept-header-list`): repeated names
+/// allowed, case kept, raw bytes.
+///
+/// ```
+/// use crossorigin::HeaderList;
+/// let mut h = HeaderList::new();
+/// h.append("Accept", "text/html");
+/// h.append("X-Trace", "1");
+/// h.append("x-trace", "2");
+/// assert_eq!(h.get(b"X-TRACE").as_deref(), Some(&b"1, 2"[..]));
+/// assert!(h.contains(b"accept"));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeaderList {
+    headers: Vec<Header>,
+}
+
+impl HeaderList {
+    /// An empty list.
+    pub fn new() -> HeaderList {
+        HeaderList::default()
+    }
+
+    /// Appends a header (`fetch#concept-header-list-append`), keeping the
+    /// name's case as given.
+    pub fn append(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
+        self.headers.push(Header {
+            name: name.as_ref().to_vec(),
+            value: value.as_ref().to_vec(),
+        });
+    }
+
+    /// Whether a header with this name is in the list (case-insensitive).
+    pub fn contains(&self, name: &[u8]) -> bool {
+        self.headers.iter().any(|h| h.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Gets a header (`fetch#concept-header-list-get`): every value of the
+    /// name, combined with `, `, or `None`.
+    pub fn get(&self, name: &[u8]) -> Option<Vec<u8>> {
+        let mut out: Option<Vec<u8>> = None;
+        for h in self.values(name) {
+            match &mut out {
+                None => out = Some(h.to_vec()),
+                Some(v) => {
+                    v.extend_from_slice(b", ");
+                    v.extend_from_slice(h);
+                }
+            }
+        }
+        out
+    }
+
+    /// Every value of the name, in order.
+    pub fn values<'a>(&'a self, name: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.headers
+            .iter()
+            .filter(move |h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_slice())
+    }
+
+    /// Removes every header with this name (`fetch#concept-header-list-delete`).
+    pub fn delete(&mut self, name: &[u8]) {
+        self.headers.retain(|h| !h.name.eq_ignore_ascii_case(name));
+    }
+
+    /// Sets a header (`fetch#concept-header-list-set`): replaces the first
+    /// header of that name and removes the others, or appends.
+    pub fn set(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
+        let name = name.as_ref();
+        if let Some(i) = self
+            .headers
+            .iter()
+            .position(|h| h.name.eq_ignore_ascii_case(name))
+        {
+            self.headers[i].value = value.as_ref().to_vec();
+            let mut seen = 0usize;
+            self.headers.retain(|h| {
+                if h.name.eq_ignore_ascii_case(name) {
+                    seen += 1;
+                    seen == 1
+                } else {
+                    true
+                }
+            });
+        } else {
+            self.append(name, value);
+        }
+    }
+
+    /// The headers in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Header> {
+        self.headers.iter()
+    }
+
+    /// The number of headers.
+    pub fn len(&self) -> usize {
+        self.headers.len()
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.headers.is_empty()
+    }
+
+    /// Keeps only the headers for which `keep` returns true.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Header) -> bool) {
+        self.headers.retain(|h| keep(h));
+    }
+}
+
+impl<'a> IntoIterator for &'a HeaderList {
+    type Item = &'a Header;
+    type IntoIter = std::slice::Iter<'a, Header>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.headers.iter()
+    }
+}
+
+impl<N: AsRef<[u8]>, V: AsRef<[u8]>> FromIterator<(N, V)> for HeaderList {
+    fn from_iter<T: IntoIterator<Item = (N, V)>>(iter: T) -> Self {
+        let mut list = HeaderList::new();
+        for (n, v) in iter {
+            list.append(n, v);
+        }
+        list
+    }
+}
+
+impl From<&http::HeaderMap> for HeaderList {
+    /// Converts at the edge; `http` has already folded the names to lower case.
+    fn from(map: &http::HeaderMap) -> HeaderList {
+        map.iter()
+            .map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes()))
+            .collect()
+    }
+}
+
+/// An HTTP token byte (`field-name`, `method`).
+pub fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Whether `name` is a header name (`fetch#header-name`): a token.
+pub fn is_header_name(name: &[u8]) -> bool {
+    !name.is_empty() && name.iter().all(|b| is_token_byte(*b))
+}
+
+/// Whether `value` is a header value (`fetch#header-value`): no leading or
+/// trailing tab or space, no NUL, CR or LF.
+pub fn is_header_value(value: &[u8]) -> bool {
+    let tab_or_space = |b: &u8| *b == b'\t' || *b == b' ';
+    !value.first().is_some_and(tab_or_space)
+        && !value.last().is_some_and(tab_or_space)
+        && !value.iter().any(|b| matches!(b, 0 | b'\r' | b'\n'))
+}
+
+/// Normalizes a potential header value (`fetch#concept-header-value-normalize`):
+/// removes leading and trailing HTTP whitespace bytes.
+///
+/// ```
+/// assert_eq!(crossorigin::header::normalize_value(b" \tx y\r\n"), b"x y");
+/// ```
+pub fn normalize_value(value: &[u8]) -> &[u8] {
+    let ws = |b: &u8| matches!(b, b'\t' | b'\n' | b'\r' | b' ');
+    let start = value.iter().position(|b| !ws(b)).unwrap_or(value.len());
+    let end = value.iter().rposition(|b| !ws(b)).map_or(start, |i| i + 1);
+    &value[start..end]
+}
+
+/// A CORS-unsafe request-header byte (`fetch#cors-unsafe-request-header-byte`).
+pub fn is_cors_unsafe_request_header_byte(b: u8) -> bool {
+    (b < 0x20 && b != 0x09)
+        || matches!(
+            b,
+            b'"' | b'('
+                | b')'
+                | b':'
+                | b'<'
+                | b'>'
+                | b'?'
+                | b'@'
+                | b'['
+                | b'\\'
+                | b']'
+                | b'{'
+                | b'}'
+                | 0x7F
+        )
+}
+
+/// The longest value a CORS-safelisted request-header may have, in bytes.
+pub const SAFELISTED_VALUE_MAX: usize = 128;
+
+/// The most value bytes all CORS-safelisted request-headers of one request
+/// may have together before they all count as unsafe.
+pub const SAFELISTED_TOTAL_MAX: usize = 1024;
+
+/// CORS-safelisted request-header (`fetch#cors-safelisted-request-header`).
+///
+/// ```
+/// use crossorigin::header::is_cors_safelisted_request_header;
+/// assert!(is_cors_safelisted_request_header(b"Content-Type", b"text/plain;charset=UTF-8"));
+/// assert!(!is_cors_safelisted_request_header(b"Content-Type", b"application/json"));
+/// assert!(!is_cors_safelisted_request_header(b"X-Trace", b"1"));
+/// ```
+pub fn is_cors_safelisted_request_header(name: &[u8], value: &[u8]) -> bool {
+    // Step 1.
+    if value.len() > SAFELISTED_VALUE_MAX {
+        return false;
+    }
+    // Step 2.
+    if name.eq_ignore_ascii_case(b"accept") {
+        !value.iter().any(|b| is_cors_unsafe_request_header_byte(*b))
+    } else if name.eq_ignore_ascii_case(b"accept-language")
+        || name.eq_ignore_ascii_case(b"content-language")
+    {
+        value.iter().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b' ' | b'*' | b',' | b'-' | b'.' | b';' | b'=')
+        })
+    } else if name.eq_ignore_ascii_case(b"content-type") {
+        if value.iter().any(|b| is_cors_unsafe_request_header_byte(*b)) {
+            return false;
+        }
+        match mime::parse_essence(value) {
+            Some((t, s)) => {
+                (t.eq_ignore_ascii_case(b"application")
+                    && s.eq_ignore_ascii_case(b"x-www-form-urlencoded"))
+                    || (t.eq_ignore_ascii_case(b"multipart") && s.eq_ignore_ascii_case(b"form-data"))
+                    || (t.eq_ignore_ascii_case(b"text") && s.eq_ignore_ascii_case(b"plain"))
+            }
+            None => false,
+        }
+    } else if name.eq_ignore_ascii_case(b"range") {
+        matches!(parse_single_range_header_value(value, false), Some((Some(_), _)))
+    } else {
+        false
+    }
+}
+
+/// A number in a range header, kept as its decimal digits (without leading
+/// zeros) so that any length compares correctly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RangeBound<'a>(&'a [u8]);
+
+impl RangeBound<'_> {
+    fn cmp_value(&self, other: &RangeBound<'_>) -> std::cmp::Ordering {
+        self.0.len().cmp(&other.0.len()).then(self.0.cmp(other.0))
+    }
+
+    /// The value, if it fits in a `u64`.
+    pub fn value(&self) -> Option<u64> {
+        if self.0.is_empty() {
+            return Some(0);
+        }
+        std::str::from_utf8(self.0).ok()?.parse().ok()
+    }
+}
+
+/// Parses a single range header value (`fetch#simple-range-header-value`):
+/// `bytes=start-end` with either bound optional but not both.
+///
+/// ```
+/// use crossorigin::header::parse_single_range_header_value;
+/// assert!(parse_single_range_header_value(b"bytes=0-", false).is_some());
+/// assert!(parse_single_range_header_value(b"bytes=5-1", false).is_none());
+/// assert!(parse_single_range_header_value(b"bytes = 1-2", true).is_some());
+/// ```
+#[allow(clippy::type_complexity)]
+pub fn parse_single_range_header_value(
+    value: &[u8],
+    allow_whitespace: bool,
+) -> Option<(Option<RangeBound<'_>>, Option<RangeBound<'_>>)> {
+    let data = value;
+    if !data.starts_with(b"bytes") {
+        return None;
+    }
+    let mut pos = b"bytes".len();
+    let skip_ws = |pos: &mut usize| {
+        if allow_whitespace {
+            while data.get(*pos).is_some_and(|b| *b == b' ' || *b == b'\t') {
+                *pos += 1;
+            }
+        }
+    };
+    let digits = |pos: &mut usize| {
+        let start = *pos;
+        while data.get(*pos).is_some_and(u8::is_ascii_digit) {
+            *pos += 1;
+        }
+        let d = &data[start..*pos];
+        if d.is_empty() {
+            None
+        } else {
+            let first_nonzero = d.iter().position(|b| *b != b'0').unwrap_or(d.len());
+            Some(RangeBound(&d[first_nonzero..]))
+        }
+    };
+    skip_ws(&mut pos);
+    if data.get(pos) != Some(&b'=') {
+        return None;
+    }
+    pos += 1;
+    skip_ws(&mut pos);
+    let start = digits(&mut pos);
+    skip_ws(&mut pos);
+    if data.get(pos) != Some(&b'-') {
+        return None;
+    }
+    pos += 1;
+    skip_ws(&mut pos);
+    let end = digits(&mut pos);
+    if pos < data.len() {
+        return None;
+    }
+    match (start, end) {
+        (None, None) => None,
+        (Some(s), Some(e)) if s.cmp_value(&e) == std::cmp::Ordering::Greater => None,
+        r => Some(r),
+    }
+}
+
+/// Whether the header list has a CORS-unsafe request-header name, without
+/// building the list of names (`fetch#cors-unsafe-request-header-names` is
+/// not empty). Never allocates.
+pub fn has_cors_unsafe_request_header<'a, I>(headers: I) -> bool
+where
+    I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
+{
+    let mut total = 0usize;
+    for (name, value) in headers {
+        if !is_cors_safelisted_request_header(name, value) {
+            return true;
+        }
+        total += value.len();
+    }
+    total > SAFELISTED_TOTAL_MAX
+}
+
+/// The CORS-unsafe request-header names (`fetch#cors-unsafe-request-header-names`):
+/// byte-lowercased, sorted, de-duplicated.
+///
+/// ```
+/// use crossorigin::header::cors_unsafe_request_header_names;
+/// let h: Vec<(&[u8], &[u8])> = vec![
+///     (b"X-B", b"1"), (b"Accept", b"*/*"), (b"x-a", b"2"), (b"X-b", b"3"),
+/// ];
+/// assert_eq!(cors_unsafe_request_header_names(h), vec![b"x-a".to_vec(), b"x-b".to_vec()]);
+/// ```
+pub fn cors_unsafe_request_header_names<'a, I>(headers: I) -> Vec<Vec<u8>>
+where
+    I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
+{
+    let mut unsafe_names: Vec<&[u8]> = Vec::new();
+    let mut potentially_unsafe: Vec<&[u8]> = Vec::new();
+    let mut total = 0usize;
+    for (name, value) in headers {
+        if !is_cors_safelisted_request_header(name, value) {
+            unsafe_names.push(name);
+        } else {
+            potentially_unsafe.push(name);
+            total += value.len();
+        }
+    }
+    if total > SAFELISTED_TOTAL_MAX {
+        unsafe_names.extend(potentially_unsafe);
+    }
+    sorted_lowercase_set(unsafe_names)
+}
+
+/// Converts header names to a sorted-lowercase set
+/// (`fetch#convert-header-names-to-a-sorted-lowercase-set`).
+pub fn sorted_lowercase_set<'a>(names: impl IntoIterator<Item = &'a [u8]>) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = names.into_iter().map(|n| n.to_ascii_lowercase()).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// CORS non-wildcard request-header name (`fetch#cors-non-wildcard-request-header-name`):
+/// `Authorization`, which `*` in `Access-Control-Allow-Headers` never covers.
+pub fn is_cors_non_wildcard_request_header_name(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"authorization")
+}
+
+/// Privileged no-CORS request-header name
+/// (`fetch#privileged-no-cors-request-header-name`): `Range`.
+pub fn is_privileged_no_cors_request_header_name(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"range")
+}
+
+/// The CORS-safelisted response-header names that need no exposing.
+pub const CORS_SAFELISTED_RESPONSE_HEADER_NAMES: [&str; 7] = [
+    "cache-control",
+    "content-language",
+    "content-length",
+    "content-type",
+    "expires",
+    "last-modified",
+    "pragma",
+];
+
+/// CORS-safelisted response-header name (`fetch#cors-safelisted-response-header-name`),
+/// given the names from `Access-Control-Expose-Headers`.
+///
+/// ```
+/// use crossorigin::header::is_cors_safelisted_response_header_name;
+/// let exposed: &[&[u8]] = &[b"X-Version", b"Set-Cookie"];
+/// assert!(is_cors_safelisted_response_header_name(b"Content-Type", exposed));
+/// assert!(is_cors_safelisted_response_header_name(b"x-version", exposed));
+/// assert!(!is_cors_safelisted_response_header_name(b"set-cookie", exposed));
+/// ```
+pub fn is_cors_safelisted_response_header_name(name: &[u8], exposed: &[&[u8]]) -> bool {
+    CORS_SAFELISTED_RESPONSE_HEADER_NAMES
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+        || exposed
+            .iter()
+            .any(|e| name.eq_ignore_ascii_case(e) && !is_forbidden_response_header_name(e))
+}
+
+/// No-CORS-safelisted request-header name (`fetch#no-cors-safelisted-request-header-name`).
+pub fn is_no_cors_safelisted_request_header_name(name: &[u8]) -> bool {
+    [
+        &b"accept"[..],
+        b"accept-language",
+        b"content-language",
+        b"content-type",
+    ]
+    .iter()
+    .any(|n| name.eq_ignore_ascii_case(n))
+}
+
+/// No-CORS-safelisted request-header (`fetch#no-cors-safelisted-request-header`).
+pub fn is_no_cors_safelisted_request_header(name: &[u8], value: &[u8]) -> bool {
+    is_no_cors_safelisted_request_header_name(name) && is_cors_safelisted_request_header(name, value)
+}
+
+const FORBIDDEN_REQUEST_HEADER_NAMES: [&[u8]; 21] = [
+    b"accept-charset",
+    b"accept-encoding",
+    b"access-control-request-headers",
+    b"access-control-request-method",
+    b"connection",
+    b"content-length",
+    b"cookie",
+    b"cookie2",
+    b"date",
+    b"dnt",
+    b"expect",
+    b"host",
+    b"keep-alive",
+    b"origin",
+    b"referer",
+    b"set-cookie",
+    b"te",
+    b"trailer",
+    b"transfer-encoding",
+    b"upgrade",
+    b"via",
+];
+
+/// Forbidden request-header (`fetch#forbidden-request-header`), including the
+/// `X-HTTP-Method-Override` family whose value names a forbidden method.
+///
+/// ```
+/// use crossorigin::header::is_forbidden_request_header;
+/// assert!(is_forbidden_request_header(b"Cookie", b"a=b"));
+/// assert!(is_forbidden_request_header(b"Sec-Fetch-Mode", b"cors"));
+/// assert!(is_forbidden_request_header(b"X-HTTP-Method-Override", b"GET, trace"));
+/// assert!(!is_forbidden_request_header(b"X-HTTP-Method-Override", b"PATCH"));
+/// ```
+pub fn is_forbidden_request_header(name: &[u8], value: &[u8]) -> bool {
+    // Step 1.
+    if FORBIDDEN_REQUEST_HEADER_NAMES
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n))
+    {
+        return true;
+    }
+    // Step 2.
+    let starts_with_ci = |p: &[u8]| name.len() >= p.len() && name[..p.len()].eq_ignore_ascii_case(p);
+    if starts_with_ci(b"proxy-") || starts_with_ci(b"sec-") {
+        return true;
+    }
+    // Step 3.
+    if name.eq_ignore_ascii_case(b"x-http-method")
+        || name.eq_ignore_ascii_case(b"x-http-method-override")
+        || name.eq_ignore_ascii_case(b"x-method-override")
+    {
+        return get_decode_split(value)
+            .iter()
+            .any(|m| is_forbidden_method(m));
+    }
+    false
+}
+
+/// Forbidden response-header name (`fetch#forbidden-response-header-name`):
+/// `Set-Cookie` and `Set-Cookie2`.
+pub fn is_forbidden_response_header_name(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"set-cookie") || name.eq_ignore_ascii_case(b"set-cookie2")
+}
+
+/// Request-body-header name (`fetch#request-body-header-name`).
+pub fn is_request_body_header_name(name: &[u8]) -> bool {
+    [
+        &b"content-encoding"[..],
+        b"content-language",
+        b"content-location",
+        b"content-type",
+    ]
+    .iter()
+    .any(|n| name.eq_ignore_ascii_case(n))
+}
+
+/// Gets, decodes, and splits a header value
+/// (`fetch#concept-header-list-get-decode-split`), returning isomorphic byte
+/// strings (each byte one code point).
+pub fn get_decode_split(value: &[u8]) -> Vec<Vec<u8>> {
+    let input = value;
+    let mut pos = 0usize;
+    let mut values = Vec::new();
+    let mut temp: Vec<u8> = Vec::new();
+    loop {
+        while pos < input.len() && input[pos] != b'"' && input[pos] != b',' {
+            temp.push(input[pos]);
+            pos += 1;
+        }
+        if pos < input.len() && input[pos] == b'"' {
+            // Collect an HTTP quoted string, extract-value false: keep it raw.
+            let start = pos;
+            pos += 1;
+            loop {
+                while pos < input.len() && input[pos] != b'"' && input[pos] != b'\\' {
+                    pos += 1;
+                }
+                if pos >= input.len() {
+                    break;
+                }
+                let c = input[pos];
+                pos += 1;
+                if c == b'\\' {
+                    if pos >= input.len() {
+                        break;
+                    }
+                    pos += 1;
+                } else {
+                    break;
+                }
+            }
+            temp.extend_from_slice(&input[start..pos]);
+            if pos < input.len() {
+                continue;
+            }
+        }
+        let start = temp
+            .iter()
+            .position(|b| *b != b' ' && *b != b'\t')
+            .unwrap_or(temp.len());
+        let end = temp
+            .iter()
+            .rposition(|b| *b != b' ' && *b != b'\t')
+            .map_or(start, |i| i + 1);
+        values.push(temp[start..end].to_vec());
+        temp.clear();
+        if pos >= input.len() {
+            return values;
+        }
+        pos += 1;
+    }
+}
+
+/// Why extracting header list values failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExtractError;
+
+/// The grammar of a header whose values are extracted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListGrammar {
+    /// `#token` lists: `Access-Control-Allow-Methods` (`#method`),
+    /// `Access-Control-Allow-Headers` and `Access-Control-Expose-Headers`
+    /// (`#field-name`).
+    Tokens,
+    /// A single `delta-seconds` (`Access-Control-Max-Age`): one header only.
+    DeltaSeconds,
+}
+
+/// The grammar the Fetch Standard gives a header name, if it is one whose
+/// values this crate extracts.
+pub fn list_grammar(name: &[u8]) -> Option<ListGrammar> {
+    if name.eq_ignore_ascii_case(b"access-control-allow-methods")
+        || name.eq_ignore_ascii_case(b"access-control-allow-headers")
+        || name.eq_ignore_ascii_case(b"access-control-expose-headers")
+    {
+        Some(ListGrammar::Tokens)
+    } else if name.eq_ignore_ascii_case(b"access-control-max-age") {
+        Some(ListGrammar::DeltaSeconds)
+    } else {
+        None
+    }
+}
+
+/// Extracts header list values (`fetch#extract-header-list-values`) for a
+/// `#token` list header: `Ok(None)` when the name is absent, `Err` when a
+/// value does not parse. Empty list elements are allowed and skipped (RFC
+/// 9110 §5.6.1); values keep their case.
+///
+/// ```
+/// use crossorigin::header::{extract_token_list, HeaderList};
+/// let h: HeaderList = [("Access-Control-Allow-Methods", "PUT, , DELETE")].into_iter().collect();
+/// let v = extract_token_list(b"access-control-allow-methods", &h).unwrap().unwrap();
+/// assert_eq!(v, vec![&b"PUT"[..], &b"DELETE"[..]]);
+/// let bad: HeaderList = [("Access-Control-Allow-Methods", "PUT DELETE")].into_iter().collect();
+/// assert!(extract_token_list(b"access-control-allow-methods", &bad).is_err());
+/// ```
+pub fn extract_token_list<'a>(
+    name: &[u8],
+    list: &'a HeaderList,
+) -> Result<Option<Vec<&'a [u8]>>, ExtractError> {
+    if !list.contains(name) {
+        return Ok(None);
+    }
+    let mut values = Vec::new();
+    for h in list.iter().filter(|h| h.name.eq_ignore_ascii_case(name)) {
+        for_each_token(&h.value, |t| values.push(t))?;
+    }
+    Ok(Some(values))
+}
+
+/// Calls `f` with each token of a `#token` list value, or fails.
+pub fn for_each_token<'a>(value: &'a [u8], mut f: impl FnMut(&'a [u8])) -> Result<(), ExtractError> {
+    for element in value.split(|b| *b == b',') {
+        let trimmed = trim_ows(element);
+        if trimmed.is_empty() {
+            continue;
+        }
+        if !trimmed.iter().all(|b| is_token_byte(*b)) {
+            return Err(ExtractError);
+        }
+        f(trimmed);
+    }
+    Ok(())
+}
+
+/// Extracts `Access-Control-Max-Age` (`delta-seconds`, a single header):
+/// `Ok(None)` when absent, `Err` when repeated or not digits. Values too
+/// large for a `u64` saturate.
+pub fn extract_delta_seconds(list: &HeaderList) -> Result<Option<u64>, ExtractError> {
+    let mut values = list.values(b"access-control-max-age");
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(ExtractError);
+    }
+    parse_delta_seconds(value).map(Some)
+}
+
+/// Parses `delta-seconds` (1*DIGIT), saturating at `u64::MAX`.
+pub fn parse_delta_seconds(value: &[u8]) -> Result<u64, ExtractError> {
+    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+        return Err(ExtractError);
+    }
+    Ok(value.iter().fold(0u64, |acc, d| {
+        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    }))
+}
+
+fn trim_ows(s: &[u8]) -> &[u8] {
+    let ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = s.iter().position(|b| !ows(b)).unwrap_or(s.len());
+    let end = s.iter().rposition(|b| !ows(b)).map_or(start, |i| i + 1);
+    &s[start..end]
+}

@@ -1,0 +1,233 @@
+//! Browser profiles: where Chromium, Firefox and WebKit depart from the
+//! standard, as data. Each rule module reads the knobs it needs; no rule
+//! asks which browser it is.
+
+/// How a browser treats `Access-Control-Max-Age` and sizes its
+/// CORS-preflight cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheKnobs {
+    /// Seconds used when the header is absent or does not parse
+    /// (`fetch#cors-preflight-fetch-0`: 5). `0` means "not cached".
+    pub max_age_default: u64,
+    /// Seconds used for a negative value (`-1`); `None` treats it as any
+    /// other value that does not parse.
+    pub max_age_negative: Option<u64>,
+    /// The imposed limit on max-age, in seconds (the standard allows one).
+    pub max_age_cap: Option<u64>,
+    /// The most cache records (one per origin, URL, credentials and
+    /// partition); `None` is unbounded apart from [`CacheKnobs::memory_limit`].
+    pub capacity: Option<usize>,
+    /// What to drop when the cache is full.
+    pub eviction: Eviction,
+    /// URLs this long or longer are never cached.
+    pub max_url_len: Option<usize>,
+    /// A hard bound on the cache's memory, in bytes, whatever the profile:
+    /// the cache evicts (expired first, then least recently used) above it.
+    pub memory_limit: usize,
+}
+
+/// What a full preflight cache drops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Eviction {
+    /// Expired records first, then the least recently used.
+    ExpiredThenLeastRecentlyUsed,
+    /// This many records chosen at random (Chromium).
+    Random(usize),
+}
+
+/// A browser profile: one struct of knobs.
+///
+/// ```
+/// use crossorigin::Profile;
+/// assert_eq!(Profile::spec().cache.max_age_default, 5);
+/// assert_eq!(Profile::chromium().cache.max_age_cap, Some(7200));
+/// assert_eq!(Profile::by_name("firefox").unwrap().name, "firefox");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Profile {
+    /// `spec`, `chromium`, `firefox` or `webkit`.
+    pub name: &'static str,
+    /// Preflight cache behaviour.
+    pub cache: CacheKnobs,
+    /// Whether `*` in `Access-Control-Allow-Headers` covers `Authorization`
+    /// (the standard: never, `fetch#cors-non-wildcard-request-header-name`).
+    pub wildcard_covers_authorization: bool,
+    /// Whether the preflight cache only matches names listed explicitly, so
+    /// a header allowed only through `*` is preflighted again each time.
+    pub cache_wildcard_headers: bool,
+    /// Extra request-header names a script may send without a preflight,
+    /// when the value has no CORS-unsafe byte and fits in 128 bytes.
+    pub extra_safelisted_request_headers: &'static [&'static str],
+    /// When the `Sec-Fetch-*` metadata headers are sent.
+    pub sec_fetch: SecFetch,
+    /// Whether a failed preflight is remembered in the cache.
+    pub cache_failed_preflights: bool,
+}
+
+/// When `Sec-Fetch-Dest`, `Sec-Fetch-Mode` and `Sec-Fetch-Site` are sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecFetch {
+    /// Never.
+    Never,
+    /// Only to potentially trustworthy URLs (Fetch Metadata, as written).
+    TrustworthyOnly,
+    /// To every HTTP(S) URL.
+    Always,
+}
+
+/// The memory bound every profile's cache keeps: 64 MiB.
+pub const DEFAULT_CACHE_MEMORY_LIMIT: usize = 64 << 20;
+
+impl Profile {
+    /// The Fetch Standard as written.
+    pub const fn spec() -> Profile {
+        Profile {
+            name: "spec",
+            cache: CacheKnobs {
+                max_age_default: 5,
+                max_age_negative: None,
+                max_age_cap: None,
+                capacity: None,
+                eviction: Eviction::ExpiredThenLeastRecentlyUsed,
+                max_url_len: None,
+                memory_limit: DEFAULT_CACHE_MEMORY_LIMIT,
+            },
+            wildcard_covers_authorization: false,
+            cache_wildcard_headers: true,
+            extra_safelisted_request_headers: &[],
+            sec_fetch: SecFetch::TrustworthyOnly,
+            cache_failed_preflights: false,
+        }
+    }
+
+    /// Chromium: max-age capped at 2 hours, a negative value not cached,
+    /// 1024 cache records purged 10 at random, no caching of URLs of 1024
+    /// characters or more; `*` covers `Authorization` in the check but its
+    /// cache matches only explicit names; `Sec-Fetch-*` on every request.
+    pub const fn chromium() -> Profile {
+        Profile {
+            name: "chromium",
+            cache: CacheKnobs {
+                max_age_default: 5,
+                max_age_negative: Some(0),
+                max_age_cap: Some(7200),
+                capacity: Some(1024),
+                eviction: Eviction::Random(10),
+                max_url_len: Some(1024),
+                memory_limit: DEFAULT_CACHE_MEMORY_LIMIT,
+            },
+            wildcard_covers_authorization: true,
+            cache_wildcard_headers: false,
+            extra_safelisted_request_headers: &["dpr", "save-data"],
+            sec_fetch: SecFetch::Always,
+            cache_failed_preflights: false,
+        }
+    }
+
+    /// Firefox: max-age capped at 24 hours, `0` or anything that is not
+    /// digits not cached, 100 cache records (expired first, then least
+    /// recently used); `*` covers `Authorization`.
+    pub const fn firefox() -> Profile {
+        Profile {
+            name: "firefox",
+            cache: CacheKnobs {
+                max_age_default: 0,
+                max_age_negative: Some(0),
+                max_age_cap: Some(86400),
+                capacity: Some(100),
+                eviction: Eviction::ExpiredThenLeastRecentlyUsed,
+                max_url_len: None,
+                memory_limit: DEFAULT_CACHE_MEMORY_LIMIT,
+            },
+            wildcard_covers_authorization: true,
+            cache_wildcard_headers: true,
+            extra_safelisted_request_headers: &[],
+            sec_fetch: SecFetch::TrustworthyOnly,
+            cache_failed_preflights: false,
+        }
+    }
+
+    /// WebKit: max-age capped at 10 minutes, an unbounded cache, failed
+    /// preflights cached; `*` covers `Authorization`.
+    pub const fn webkit() -> Profile {
+        Profile {
+            name: "webkit",
+            cache: CacheKnobs {
+                max_age_default: 5,
+                max_age_negative: None,
+                max_age_cap: Some(600),
+                capacity: None,
+                eviction: Eviction::ExpiredThenLeastRecentlyUsed,
+                max_url_len: None,
+                memory_limit: DEFAULT_CACHE_MEMORY_LIMIT,
+            },
+            wildcard_covers_authorization: true,
+            cache_wildcard_headers: true,
+            extra_safelisted_request_headers: &[],
+            sec_fetch: SecFetch::TrustworthyOnly,
+            cache_failed_preflights: false,
+        }
+    }
+
+    /// The profile with this name (`spec`, `chromium`, `firefox`, `webkit`).
+    pub fn by_name(name: &str) -> Option<Profile> {
+        Some(match name {
+            "spec" => Profile::spec(),
+            "chromium" => Profile::chromium(),
+            "firefox" => Profile::firefox(),
+            "webkit" => Profile::webkit(),
+            _ => return None,
+        })
+    }
+
+    /// Every profile.
+    pub fn all() -> [Profile; 4] {
+        [
+            Profile::spec(),
+            Profile::chromium(),
+            Profile::firefox(),
+            Profile::webkit(),
+        ]
+    }
+
+    /// Whether a header is CORS-safelisted under this profile: the
+    /// standard's rule, or one of the profile's extra names.
+    pub fn is_safelisted_request_header(&self, name: &[u8], value: &[u8]) -> bool {
+        crate::header::is_cors_safelisted_request_header(name, value)
+            || (!self.extra_safelisted_request_headers.is_empty()
+                && value.len() <= crate::header::SAFELISTED_VALUE_MAX
+                && !value
+                    .iter()
+                    .any(|b| crate::header::is_cors_unsafe_request_header_byte(*b))
+                && self
+                    .extra_safelisted_request_headers
+                    .iter()
+                    .any(|n| name.eq_ignore_ascii_case(n.as_bytes())))
+    }
+
+    /// The max-age, in seconds, a preflight response's
+    /// `Access-Control-Max-Age` values give under this profile
+    /// (`fetch#cors-preflight-fetch-0` steps for max-age, then the cap).
+    pub fn max_age<'a>(&self, mut values: impl Iterator<Item = &'a [u8]>) -> u64 {
+        let first = values.next();
+        let parsed = match (first, values.next()) {
+            (Some(v), None) => match crate::header::parse_delta_seconds(v) {
+                Ok(n) => Some(n),
+                Err(_) if v.first() == Some(&b'-') => self.cache.max_age_negative,
+                Err(_) => None,
+            },
+            _ => None,
+        };
+        let max_age = parsed.unwrap_or(self.cache.max_age_default);
+        match self.cache.max_age_cap {
+            Some(cap) => max_age.min(cap),
+            None => max_age,
+        }
+    }
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Profile::spec()
+    }
+}

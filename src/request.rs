@@ -1,0 +1,491 @@
+//! The request model (`fetch#concept-request`) and what a browser decides
+//! before anything goes on the wire.
+
+use url::Url;
+
+use crate::error::Refusal;
+use crate::header::{self, HeaderList};
+use crate::method;
+use crate::origin::Origin;
+use crate::profile::Profile;
+
+/// A request's mode (`fetch#concept-request-mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Mode {
+    /// `same-origin`
+    SameOrigin,
+    /// `cors` (what `fetch()` uses by default)
+    #[default]
+    Cors,
+    /// `no-cors`
+    NoCors,
+    /// `navigate`
+    Navigate,
+}
+
+impl Mode {
+    /// The mode's name in the standard.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::SameOrigin => "same-origin",
+            Mode::Cors => "cors",
+            Mode::NoCors => "no-cors",
+            Mode::Navigate => "navigate",
+        }
+    }
+}
+
+/// A request's credentials mode (`fetch#concept-request-credentials-mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum CredentialsMode {
+    /// `omit`
+    Omit,
+    /// `same-origin` (the default)
+    #[default]
+    SameOrigin,
+    /// `include`
+    Include,
+}
+
+impl CredentialsMode {
+    /// The mode's name in the standard.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialsMode::Omit => "omit",
+            CredentialsMode::SameOrigin => "same-origin",
+            CredentialsMode::Include => "include",
+        }
+    }
+}
+
+/// A request's redirect mode (`fetch#concept-request-redirect-mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum RedirectMode {
+    /// `follow` (the default)
+    #[default]
+    Follow,
+    /// `error`
+    Error,
+    /// `manual`
+    Manual,
+}
+
+impl RedirectMode {
+    /// The mode's name in the standard.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RedirectMode::Follow => "follow",
+            RedirectMode::Error => "error",
+            RedirectMode::Manual => "manual",
+        }
+    }
+}
+
+/// A response tainting (`fetch#concept-request-response-tainting`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum ResponseTainting {
+    /// `basic`
+    #[default]
+    Basic,
+    /// `cors`
+    Cors,
+    /// `opaque`
+    Opaque,
+}
+
+/// A referrer policy (Referrer Policy `#referrer-policy`), where it changes
+/// the `Origin` and `Referer` headers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum ReferrerPolicy {
+    /// The empty string: the default, `strict-origin-when-cross-origin`.
+    #[default]
+    Default,
+    /// `no-referrer`
+    NoReferrer,
+    /// `no-referrer-when-downgrade`
+    NoReferrerWhenDowngrade,
+    /// `same-origin`
+    SameOrigin,
+    /// `origin`
+    Origin,
+    /// `strict-origin`
+    StrictOrigin,
+    /// `origin-when-cross-origin`
+    OriginWhenCrossOrigin,
+    /// `strict-origin-when-cross-origin`
+    StrictOriginWhenCrossOrigin,
+    /// `unsafe-url`
+    UnsafeUrl,
+}
+
+impl ReferrerPolicy {
+    /// Parses a policy token; the empty string is the default.
+    pub fn parse(s: &str) -> Option<ReferrerPolicy> {
+        Some(match s {
+            "" => ReferrerPolicy::Default,
+            "no-referrer" => ReferrerPolicy::NoReferrer,
+            "no-referrer-when-downgrade" => ReferrerPolicy::NoReferrerWhenDowngrade,
+            "same-origin" => ReferrerPolicy::SameOrigin,
+            "origin" => ReferrerPolicy::Origin,
+            "strict-origin" => ReferrerPolicy::StrictOrigin,
+            "origin-when-cross-origin" => ReferrerPolicy::OriginWhenCrossOrigin,
+            "strict-origin-when-cross-origin" => ReferrerPolicy::StrictOriginWhenCrossOrigin,
+            "unsafe-url" => ReferrerPolicy::UnsafeUrl,
+            _ => return None,
+        })
+    }
+}
+
+/// A request as a page's script makes it: the inputs of a fetch
+/// (`fetch#concept-request`). The origin is the page's origin; the method and
+/// headers are as the script set them (the engine validates and normalizes
+/// them as `fetch()` does).
+///
+/// ```
+/// use crossorigin::{Mode, Origin, Request};
+/// let req = Request::get("https://api.example/items", "https://app.example").unwrap()
+///     .with_method("PUT")
+///     .with_header("Content-Type", "application/json")
+///     .with_mode(Mode::Cors);
+/// assert_eq!(req.method, b"PUT");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// The URL.
+    pub url: Url,
+    /// The request's origin (the page's origin).
+    pub origin: Origin,
+    /// The method as the script wrote it.
+    pub method: Vec<u8>,
+    /// The headers as the script set them.
+    pub headers: HeaderList,
+    /// The mode.
+    pub mode: Mode,
+    /// The credentials mode.
+    pub credentials: CredentialsMode,
+    /// The redirect mode.
+    pub redirect: RedirectMode,
+    /// The body, if any.
+    pub body: Option<Vec<u8>>,
+    /// The use-CORS-preflight flag (`fetch#use-cors-preflight-flag`).
+    pub use_cors_preflight: bool,
+    /// The referrer policy.
+    pub referrer_policy: ReferrerPolicy,
+}
+
+impl Request {
+    /// A `GET` in `cors` mode from `origin` (a serialized origin or `null`)
+    /// to `url`.
+    pub fn get(url: &str, origin: &str) -> Result<Request, RequestError> {
+        let url = Url::parse(url).map_err(RequestError::InvalidUrl)?;
+        let origin = Origin::parse(origin.as_bytes()).map_err(RequestError::InvalidOrigin)?;
+        Ok(Request::new(url, origin))
+    }
+
+    /// A `GET` in `cors` mode with default settings.
+    pub fn new(url: Url, origin: Origin) -> Request {
+        Request {
+            url,
+            origin,
+            method: b"GET".to_vec(),
+            headers: HeaderList::new(),
+            mode: Mode::Cors,
+            credentials: CredentialsMode::SameOrigin,
+            redirect: RedirectMode::Follow,
+            body: None,
+            use_cors_preflight: false,
+            referrer_policy: ReferrerPolicy::Default,
+        }
+    }
+
+    /// Sets the method.
+    pub fn with_method(mut self, method: impl AsRef<[u8]>) -> Request {
+        self.method = method.as_ref().to_vec();
+        self
+    }
+
+    /// Appends a header.
+    pub fn with_header(mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Request {
+        self.headers.append(name, value);
+        self
+    }
+
+    /// Sets the mode.
+    pub fn with_mode(mut self, mode: Mode) -> Request {
+        self.mode = mode;
+        self
+    }
+
+    /// Sets the credentials mode.
+    pub fn with_credentials(mut self, credentials: CredentialsMode) -> Request {
+        self.credentials = credentials;
+        self
+    }
+
+    /// Sets the redirect mode.
+    pub fn with_redirect(mut self, redirect: RedirectMode) -> Request {
+        self.redirect = redirect;
+        self
+    }
+
+    /// Sets the body.
+    pub fn with_body(mut self, body: impl AsRef<[u8]>) -> Request {
+        self.body = Some(body.as_ref().to_vec());
+        self
+    }
+
+    /// Converts an `http::Request` at the edge: its URI must be absolute.
+    pub fn from_http<B>(req: &http::Request<B>, origin: Origin) -> Result<Request, RequestError> {
+        let url = Url::parse(&req.uri().to_string()).map_err(RequestError::InvalidUrl)?;
+        let mut out = Request::new(url, origin).with_method(req.method().as_str());
+        out.headers = HeaderList::from(req.headers());
+        Ok(out)
+    }
+}
+
+/// Why a [`Request`] could not be built from its parts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The URL does not parse.
+    InvalidUrl(url::ParseError),
+    /// The origin is not a serialized origin or `null`.
+    InvalidOrigin(crate::origin::OriginParseError),
+}
+
+impl std::fmt::Display for RequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RequestError::InvalidUrl(e) => write!(f, "invalid URL: {e}"),
+            RequestError::InvalidOrigin(e) => write!(f, "invalid origin: {e}"),
+        }
+    }
+}
+impl std::error::Error for RequestError {}
+
+/// A request after the Fetch API's own checks: the method normalized,
+/// header values normalized, forbidden headers dropped
+/// (`fetch#dom-request`, `fetch#concept-headers-append`).
+#[derive(Clone, Debug)]
+pub struct CheckedRequest {
+    /// The request, with its method and headers as they will be fetched.
+    pub request: Request,
+}
+
+/// Runs the checks `new Request()` and `Headers` run on what a script gave:
+/// an invalid or forbidden method, an invalid header, or `no-cors` with a
+/// method that is not CORS-safelisted throws; a forbidden request-header is
+/// silently dropped, as is, in `no-cors` mode, a header that is not
+/// no-CORS-safelisted.
+///
+/// ```
+/// use crossorigin::{request::check_script_request, Request};
+/// let req = Request::get("https://api.example/", "https://app.example").unwrap()
+///     .with_method("put").with_header("Cookie", "a=b").with_header("X-A", " 1 ");
+/// let checked = check_script_request(req).unwrap().request;
+/// assert_eq!(checked.method, b"PUT");
+/// assert!(!checked.headers.contains(b"cookie"));
+/// assert_eq!(checked.headers.get(b"x-a").unwrap(), b"1");
+/// ```
+pub fn check_script_request(mut request: Request) -> Result<CheckedRequest, Refusal> {
+    // Request constructor: method.
+    if !method::is_method(&request.method) {
+        return Err(Refusal::InvalidMethod {
+            method: request.method,
+        });
+    }
+    if method::is_forbidden_method(&request.method) {
+        return Err(Refusal::ForbiddenMethod {
+            method: request.method,
+        });
+    }
+    request.method = method::normalize(&request.method).to_vec();
+    // no-cors: the method must be safelisted; the guard becomes request-no-cors.
+    let no_cors = request.mode == Mode::NoCors;
+    if no_cors && !method::is_cors_safelisted_method(&request.method) {
+        return Err(Refusal::NoCorsMethodNotSafelisted {
+            method: request.method,
+        });
+    }
+    // Headers: fill, appending each with validation.
+    let given = std::mem::take(&mut request.headers);
+    let mut headers = HeaderList::new();
+    for h in &given {
+        let value = header::normalize_value(&h.value);
+        if !header::is_header_name(&h.name) {
+            return Err(Refusal::InvalidHeaderName {
+                name: h.name.clone(),
+            });
+        }
+        if !header::is_header_value(value) {
+            return Err(Refusal::InvalidHeaderValue {
+                name: h.name.clone(),
+                value: h.value.clone(),
+            });
+        }
+        if no_cors {
+            let mut combined = headers.get(&h.name).unwrap_or_default();
+            if !combined.is_empty() || headers.contains(&h.name) {
+                combined.extend_from_slice(b", ");
+            }
+            combined.extend_from_slice(value);
+            if !header::is_no_cors_safelisted_request_header(&h.name, &combined) {
+                continue;
+            }
+        } else if header::is_forbidden_request_header(&h.name, value) {
+            continue;
+        }
+        headers.append(&h.name, value);
+        if no_cors {
+            headers.retain(|h| !header::is_privileged_no_cors_request_header_name(&h.name));
+        }
+    }
+    request.headers = headers;
+    Ok(CheckedRequest { request })
+}
+
+/// What a browser does with a request before anything is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Same origin: fetched with basic tainting, no CORS.
+    SameOrigin,
+    /// A navigation: basic tainting, no CORS.
+    Navigate,
+    /// `no-cors`: sent, and the script sees an opaque response.
+    NoCors,
+    /// CORS without a preflight (a simple request).
+    Cors,
+    /// CORS with a preflight first.
+    CorsWithPreflight,
+}
+
+/// Whether a CORS request needs a preflight, ignoring the cache: the
+/// use-CORS-preflight flag, a method that is not CORS-safelisted, or a
+/// CORS-unsafe request-header name (`fetch#main-fetch`). Never allocates.
+///
+/// ```
+/// use crossorigin::{request::needs_preflight, HeaderList, Profile};
+/// let mut h = HeaderList::new();
+/// h.append("Accept", "application/json");
+/// assert!(!needs_preflight(b"GET", &h, false, &Profile::spec()));
+/// h.append("X-Trace", "1");
+/// assert!(needs_preflight(b"GET", &h, false, &Profile::spec()));
+/// assert!(needs_preflight(b"PUT", &HeaderList::new(), false, &Profile::spec()));
+/// ```
+pub fn needs_preflight(
+    method: &[u8],
+    headers: &HeaderList,
+    use_cors_preflight: bool,
+    profile: &Profile,
+) -> bool {
+    use_cors_preflight
+        || !method::is_cors_safelisted_method(method)
+        || has_unsafe_header(headers, profile)
+}
+
+/// Whether any header is CORS-unsafe under the profile, counting the
+/// 1024-byte total. Never allocates.
+pub fn has_unsafe_header(headers: &HeaderList, profile: &Profile) -> bool {
+    let mut total = 0usize;
+    for h in headers {
+        if !profile.is_safelisted_request_header(&h.name, &h.value) {
+            return true;
+        }
+        total += h.value.len();
+    }
+    total > header::SAFELISTED_TOTAL_MAX
+}
+
+/// The CORS-unsafe request-header names under the profile
+/// (`fetch#cors-unsafe-request-header-names`).
+pub fn unsafe_header_names(headers: &HeaderList, profile: &Profile) -> Vec<Vec<u8>> {
+    let mut unsafe_names: Vec<&[u8]> = Vec::new();
+    let mut potentially: Vec<&[u8]> = Vec::new();
+    let mut total = 0usize;
+    for h in headers {
+        if profile.is_safelisted_request_header(&h.name, &h.value) {
+            potentially.push(&h.name);
+            total += h.value.len();
+        } else {
+            unsafe_names.push(&h.name);
+        }
+    }
+    if total > header::SAFELISTED_TOTAL_MAX {
+        unsafe_names.extend(potentially);
+    }
+    header::sorted_lowercase_set(unsafe_names)
+}
+
+/// The ports browsers refuse to fetch (`fetch#bad-port`).
+pub const BAD_PORTS: [u16; 82] = [
+    0, 1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101,
+    102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389,
+    427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636,
+    989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665,
+    6666, 6667, 6668, 6669, 6679, 6697,
+];
+
+/// Whether a URL's port is a bad port for its scheme (`fetch#block-bad-port`):
+/// only HTTP(S) URLs are checked.
+pub fn is_bad_port(url: &Url) -> Option<u16> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let port = url.port_or_known_default()?;
+    BAD_PORTS.contains(&port).then_some(port)
+}
+
+/// Decides what happens to a checked request before it is sent
+/// (`fetch#main-fetch` step 12, without a preflight cache): same-origin,
+/// navigation, `no-cors`, CORS with or without a preflight, or a refusal.
+///
+/// ```
+/// use crossorigin::{request::{decide, Decision}, Profile, Request};
+/// let req = Request::get("https://api.example/x", "https://app.example").unwrap();
+/// assert_eq!(decide(&req, &Profile::spec()), Ok(Decision::Cors));
+/// let req = req.with_method("DELETE");
+/// assert_eq!(decide(&req, &Profile::spec()), Ok(Decision::CorsWithPreflight));
+/// ```
+pub fn decide(request: &Request, profile: &Profile) -> Result<Decision, Refusal> {
+    decide_at(request, &request.url, &request.method, &request.headers, false, profile)
+}
+
+/// [`decide`] for a request at one point of its fetch: its current URL,
+/// method and headers, and whether its response tainting is already `cors`
+/// (after a cross-origin redirect).
+pub(crate) fn decide_at(
+    request: &Request,
+    url: &Url,
+    method: &[u8],
+    headers: &HeaderList,
+    tainted_cors: bool,
+    profile: &Profile,
+) -> Result<Decision, Refusal> {
+    if let Some(port) = is_bad_port(url) {
+        return Err(Refusal::BadPort { port });
+    }
+    if !tainted_cors && request.origin.same_origin_with_url(url) {
+        return Ok(Decision::SameOrigin);
+    }
+    if url.scheme() == "data" || request.mode == Mode::Navigate {
+        return Ok(Decision::Navigate);
+    }
+    match request.mode {
+        Mode::SameOrigin => Err(Refusal::DisallowedByMode {
+            url: url.to_string(),
+        }),
+        Mode::NoCors => {
+            if request.redirect != RedirectMode::Follow {
+                return Err(Refusal::NoCorsRedirectModeNotFollow);
+            }
+            Ok(Decision::NoCors)
+        }
+        _ if !matches!(url.scheme(), "http" | "https") => Err(Refusal::CorsDisabledScheme {
+            url: url.to_string(),
+        }),
+        _ if needs_preflight(method, headers, request.use_cors_preflight, profile) => {
+            Ok(Decision::CorsWithPreflight)
+        }
+        _ => Ok(Decision::Cors),
+    }
+}

@@ -1,0 +1,196 @@
+//! Responses: what the server sent, and the filtered response a script sees
+//! (`fetch#concept-filtered-response`).
+
+use url::Url;
+
+use crate::header::{self, HeaderList};
+use crate::request::CredentialsMode;
+
+/// A response as it arrives from the network: status and headers, values
+/// already stripped of surrounding spaces and tabs by the HTTP parser.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// The headers, in order.
+    pub headers: HeaderList,
+}
+
+impl Response {
+    /// A response with this status and no headers.
+    pub fn new(status: u16) -> Response {
+        Response {
+            status,
+            headers: HeaderList::new(),
+        }
+    }
+
+    /// Appends a header.
+    pub fn with_header(mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Response {
+        self.headers.append(name, value);
+        self
+    }
+
+    /// Converts an `http::Response` at the edge (the body is not used).
+    pub fn from_http<B>(res: &http::Response<B>) -> Response {
+        Response {
+            status: res.status().as_u16(),
+            headers: HeaderList::from(res.headers()),
+        }
+    }
+}
+
+/// An ok status (`fetch#ok-status`): 200 to 299.
+pub fn is_ok_status(status: u16) -> bool {
+    (200..=299).contains(&status)
+}
+
+/// A redirect status (`fetch#redirect-status`): 301, 302, 303, 307 or 308.
+pub fn is_redirect_status(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+/// A response type as a script sees it (`fetch#concept-response-type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ResponseType {
+    /// `basic`: same-origin.
+    Basic,
+    /// `cors`: cross-origin, shared by the CORS protocol.
+    Cors,
+    /// `opaque`: a `no-cors` response.
+    Opaque,
+    /// `opaqueredirect`: a redirect under redirect mode `manual`.
+    OpaqueRedirect,
+}
+
+impl ResponseType {
+    /// The type's name in the standard.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseType::Basic => "basic",
+            ResponseType::Cors => "cors",
+            ResponseType::Opaque => "opaque",
+            ResponseType::OpaqueRedirect => "opaqueredirect",
+        }
+    }
+}
+
+/// A filtered response: what a page's script can see of a response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FilteredResponse {
+    /// The type.
+    pub response_type: ResponseType,
+    /// The status (0 for opaque and opaque-redirect).
+    pub status: u16,
+    /// The response URL (`None` for opaque: `response.url` is "").
+    pub url: Option<Url>,
+    /// Whether `response.redirected` is true.
+    pub redirected: bool,
+    /// The headers the script can read, in order.
+    pub headers: HeaderList,
+}
+
+impl FilteredResponse {
+    /// The sorted, de-duplicated, lower-cased names of the visible headers.
+    pub fn visible_header_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .headers
+            .iter()
+            .map(|h| String::from_utf8_lossy(&h.name).to_ascii_lowercase())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+/// The CORS-exposed header-name list (`fetch#main-fetch`, tainting `cors`):
+/// `Access-Control-Expose-Headers` names; `*` without credentials exposes
+/// every header name; a value that does not parse exposes nothing.
+pub fn cors_exposed_header_names(headers: &HeaderList, credentials: CredentialsMode) -> Exposed<'_> {
+    match header::extract_token_list(b"access-control-expose-headers", headers) {
+        Ok(Some(names)) => {
+            if credentials != CredentialsMode::Include && names.iter().any(|n| *n == b"*") {
+                Exposed::All
+            } else {
+                Exposed::Names(names)
+            }
+        }
+        Ok(None) | Err(_) => Exposed::Names(Vec::new()),
+    }
+}
+
+/// Which header names a CORS response exposes beyond the safelisted ones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Exposed<'a> {
+    /// Every header name of the response (`*` without credentials).
+    All,
+    /// These names (case-insensitive).
+    Names(Vec<&'a [u8]>),
+}
+
+/// Builds the filtered response for a response tainting
+/// (`fetch#concept-filtered-response-basic`, `-cors`, `-opaque`).
+pub fn filter(
+    tainting: crate::request::ResponseTainting,
+    response: &Response,
+    url: &Url,
+    url_list_len: usize,
+    credentials: CredentialsMode,
+) -> FilteredResponse {
+    use crate::request::ResponseTainting as T;
+    match tainting {
+        T::Basic => FilteredResponse {
+            response_type: ResponseType::Basic,
+            status: response.status,
+            url: Some(url.clone()),
+            redirected: url_list_len > 1,
+            headers: response
+                .headers
+                .iter()
+                .filter(|h| !header::is_forbidden_response_header_name(&h.name))
+                .map(|h| (&h.name, &h.value))
+                .collect(),
+        },
+        T::Cors => {
+            let exposed = cors_exposed_header_names(&response.headers, credentials);
+            let headers = response
+                .headers
+                .iter()
+                .filter(|h| match &exposed {
+                    Exposed::All => !header::is_forbidden_response_header_name(&h.name),
+                    Exposed::Names(names) => {
+                        header::is_cors_safelisted_response_header_name(&h.name, names)
+                    }
+                })
+                .map(|h| (&h.name, &h.value))
+                .collect();
+            FilteredResponse {
+                response_type: ResponseType::Cors,
+                status: response.status,
+                url: Some(url.clone()),
+                redirected: url_list_len > 1,
+                headers,
+            }
+        }
+        T::Opaque => FilteredResponse {
+            response_type: ResponseType::Opaque,
+            status: 0,
+            url: None,
+            redirected: false,
+            headers: HeaderList::new(),
+        },
+    }
+}
+
+/// The opaque-redirect filtered response
+/// (`fetch#concept-filtered-response-opaque-redirect`).
+pub fn opaque_redirect(url: &Url) -> FilteredResponse {
+    FilteredResponse {
+        response_type: ResponseType::OpaqueRedirect,
+        status: 0,
+        url: Some(url.clone()),
+        redirected: false,
+        headers: HeaderList::new(),
+    }
+}

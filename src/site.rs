@@ -1,0 +1,285 @@
+//! Sites and the Public Suffix List: public suffix, registrable domain,
+//! obtaining a site, same site and schemelessly same site.
+//!
+//! Standards: URL `#host-public-suffix`, `#host-registrable-domain`; HTML
+//! `#sites`, `#obtain-a-site`, `#concept-site-same-site`, `#same-site`,
+//! `#schemelessly-same-site`, `#serialization-of-a-site`.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use publicsuffix::{List, Psl as _};
+
+use crate::origin::{Host, Origin, Scheme};
+
+/// The Public Suffix List snapshot shipped in the crate.
+///
+/// Source: publicsuffix/list `public_suffix_list.dat`, version
+/// `2026-10-22_08-36-41_UTC` (commit 8437e5262f13305f94087abe699b4fe2be1d1de8),
+/// as carried by the PyPI package `publicsuffixlist` 1.1.2.20261023.
+/// Licence: MPL-2.0 (see the file's header).
+pub const SHIPPED_PSL: &str = include_str!("../data/public_suffix_list.dat");
+
+/// The version line of [`SHIPPED_PSL`].
+pub const SHIPPED_PSL_VERSION: &str = "2026-10-22_08-36-41_UTC";
+
+/// A Public Suffix List, loaded once and shared (`Send + Sync`).
+///
+/// ```
+/// use crossorigin::Psl;
+/// let psl = Psl::shipped();
+/// assert_eq!(psl.registrable_domain("www.example.co.uk"), Some("example.co.uk"));
+/// assert_eq!(psl.public_suffix("whatwg.github.io"), Some("github.io"));
+///
+/// // An embedder can load a newer list at run time.
+/// let custom = Psl::from_dat("// ===BEGIN ICANN DOMAINS===\nexample\n").unwrap();
+/// assert_eq!(custom.registrable_domain("a.b.example"), Some("b.example"));
+/// ```
+#[derive(Debug)]
+pub struct Psl {
+    list: List,
+}
+
+/// Why a Public Suffix List text could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PslError(String);
+
+impl fmt::Display for PslError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid Public Suffix List: {}", self.0)
+    }
+}
+impl std::error::Error for PslError {}
+
+impl Psl {
+    /// The snapshot shipped in the crate, parsed on first use.
+    pub fn shipped() -> &'static Psl {
+        static SHIPPED: OnceLock<Psl> = OnceLock::new();
+        SHIPPED.get_or_init(|| {
+            // The shipped file is tested to parse; an empty list is the
+            // fallback that keeps this infallible (every TLD is then a suffix).
+            Psl::from_dat(SHIPPED_PSL).unwrap_or_else(|_| Psl { list: List::new() })
+        })
+    }
+
+    /// Loads a list in the `public_suffix_list.dat` format. Rules must sit
+    /// below a `===BEGIN ICANN DOMAINS===` or `===BEGIN PRIVATE DOMAINS===`
+    /// line, as in the published file.
+    pub fn from_dat(text: &str) -> Result<Psl, PslError> {
+        text.parse::<List>()
+            .map(|list| Psl { list })
+            .map_err(|e| PslError(e.to_string()))
+    }
+
+    /// The public suffix of a domain (`url#host-public-suffix`): the Public
+    /// Suffix List algorithm with its default `*` rule, a trailing dot kept.
+    ///
+    /// `domain` is a host as the URL parser outputs it (ASCII, lower case);
+    /// upper-case input is matched case-insensitively but returned as given.
+    /// Returns `None` for the empty string and for IP address literals.
+    pub fn public_suffix<'d>(&self, domain: &'d str) -> Option<&'d str> {
+        self.split(domain).map(|(_, suffix)| suffix)
+    }
+
+    /// The registrable domain of a domain (`url#host-registrable-domain`):
+    /// the public suffix and the label before it, or `None` when the domain
+    /// is itself a public suffix, empty, or an IP address literal.
+    pub fn registrable_domain<'d>(&self, domain: &'d str) -> Option<&'d str> {
+        let (labels, suffix) = self.split(domain)?;
+        // `labels` is what precedes the suffix, with its separating dot.
+        let before = labels.strip_suffix('.')?;
+        if before.is_empty() {
+            return None;
+        }
+        let label_start = before.rfind('.').map_or(0, |i| i + 1);
+        let label = &before[label_start..];
+        if label.is_empty() {
+            return None;
+        }
+        Some(&domain[label_start..label_start + label.len() + 1 + suffix.len()])
+    }
+
+    /// Splits a domain into the part before its public suffix and the suffix.
+    fn split<'d>(&self, domain: &'d str) -> Option<(&'d str, &'d str)> {
+        if domain.is_empty() || is_ip_literal(domain) {
+            return None;
+        }
+        // url#host-public-suffix step 2: a trailing dot stays on the result.
+        let body = domain.strip_suffix('.').unwrap_or(domain);
+        if body.is_empty() {
+            return None;
+        }
+        let len = if body.bytes().any(|b| b.is_ascii_uppercase()) {
+            let lower = body.to_ascii_lowercase();
+            self.suffix_len(&lower)
+        } else {
+            self.suffix_len(body)
+        };
+        // Suffix plus the trailing dot, if any.
+        let start = body.len() - len;
+        Some((&domain[..start], &domain[start..]))
+    }
+
+    /// Length of the public suffix of `body` (no trailing dot), in bytes.
+    fn suffix_len(&self, body: &str) -> usize {
+        let labels = body.as_bytes().rsplit(|b| *b == b'.');
+        let info = self.list.find(labels);
+        // An empty last label matches no rule: the default rule makes it
+        // (the empty label) the suffix.
+        info.len.min(body.len())
+    }
+}
+
+fn is_ip_literal(s: &str) -> bool {
+    s.starts_with('[') || s.parse::<std::net::Ipv4Addr>().is_ok()
+}
+
+impl Host {
+    /// The host's public suffix (`url#host-public-suffix`); `None` unless the
+    /// host is a domain.
+    pub fn public_suffix<'h>(&'h self, psl: &Psl) -> Option<&'h str> {
+        self.domain().and_then(|d| psl.public_suffix(d))
+    }
+
+    /// The host's registrable domain (`url#host-registrable-domain`).
+    ///
+    /// ```
+    /// use crossorigin::{Host, Psl};
+    /// let host = Host::parse("a.b.example.com").unwrap();
+    /// assert_eq!(host.registrable_domain(Psl::shipped()), Some("example.com"));
+    /// assert_eq!(Host::parse("127.0.0.1").unwrap().registrable_domain(Psl::shipped()), None);
+    /// ```
+    pub fn registrable_domain<'h>(&'h self, psl: &Psl) -> Option<&'h str> {
+        self.domain().and_then(|d| psl.registrable_domain(d))
+    }
+}
+
+/// A site (`html#site`): an opaque origin, or a scheme-and-host.
+///
+/// `==` is *same site* (`html#concept-site-same-site`).
+///
+/// ```
+/// use crossorigin::{Origin, Psl, Site};
+/// let o = Origin::from_url_str("https://a.b.example.co.uk:8443/").unwrap();
+/// let site = Site::of(&o, Psl::shipped());
+/// assert_eq!(site.to_string(), "https://example.co.uk");
+/// ```
+#[derive(Clone, Debug)]
+pub enum Site {
+    /// The site of an opaque origin is that origin.
+    Opaque(Origin),
+    /// A scheme and a host (the registrable domain, or the whole host when it
+    /// has none).
+    SchemeAndHost {
+        /// The origin's scheme.
+        scheme: Scheme,
+        /// The registrable domain, or the host.
+        host: Host,
+    },
+}
+
+impl Site {
+    /// Obtains a site (`html#obtain-a-site`).
+    pub fn of(origin: &Origin, psl: &Psl) -> Site {
+        match origin {
+            Origin::Opaque(_) => Site::Opaque(origin.clone()),
+            Origin::Tuple(t) => {
+                let host = match t.host().registrable_domain(psl) {
+                    Some(rd) if rd.len() != t.host().domain().map_or(0, str::len) => {
+                        Host::Domain(crate::origin::Domain::new(rd))
+                    }
+                    _ => t.host().clone(),
+                };
+                Site::SchemeAndHost {
+                    scheme: t.scheme(),
+                    host,
+                }
+            }
+        }
+    }
+
+    /// Same site (`html#concept-site-same-site`).
+    pub fn same_site(&self, other: &Site) -> bool {
+        match (self, other) {
+            (Site::Opaque(a), Site::Opaque(b)) => a == b,
+            (
+                Site::SchemeAndHost {
+                    scheme: sa,
+                    host: ha,
+                },
+                Site::SchemeAndHost {
+                    scheme: sb,
+                    host: hb,
+                },
+            ) => sa == sb && ha == hb,
+            _ => false,
+        }
+    }
+}
+
+impl PartialEq for Site {
+    fn eq(&self, other: &Site) -> bool {
+        self.same_site(other)
+    }
+}
+impl Eq for Site {}
+
+impl fmt::Display for Site {
+    /// The serialization of a site (`html#serialization-of-a-site`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Site::Opaque(_) => f.write_str("null"),
+            Site::SchemeAndHost { scheme, host } => write!(f, "{scheme}://{host}"),
+        }
+    }
+}
+
+/// Same site for two origins (`html#same-site`).
+///
+/// ```
+/// use crossorigin::{same_site, Origin, Psl};
+/// let a = Origin::from_url_str("https://a.example.com").unwrap();
+/// let b = Origin::from_url_str("https://b.example.com:8443").unwrap();
+/// let c = Origin::from_url_str("http://b.example.com").unwrap();
+/// assert!(same_site(&a, &b, Psl::shipped()));
+/// assert!(!same_site(&a, &c, Psl::shipped()));
+/// ```
+pub fn same_site(a: &Origin, b: &Origin, psl: &Psl) -> bool {
+    match (a, b) {
+        (Origin::Opaque(_), Origin::Opaque(_)) => a == b,
+        (Origin::Tuple(ta), Origin::Tuple(tb)) => {
+            ta.scheme() == tb.scheme() && site_host_eq(ta.host(), tb.host(), psl)
+        }
+        _ => false,
+    }
+}
+
+/// Schemelessly same site (`html#schemelessly-same-site`).
+///
+/// ```
+/// use crossorigin::{schemelessly_same_site, Origin, Psl};
+/// let a = Origin::from_url_str("https://a.example.com").unwrap();
+/// let c = Origin::from_url_str("http://b.example.com").unwrap();
+/// assert!(schemelessly_same_site(&a, &c, Psl::shipped()));
+/// ```
+pub fn schemelessly_same_site(a: &Origin, b: &Origin, psl: &Psl) -> bool {
+    match (a, b) {
+        (Origin::Opaque(_), Origin::Opaque(_)) => a == b,
+        (Origin::Tuple(ta), Origin::Tuple(tb)) => site_host_eq(ta.host(), tb.host(), psl),
+        _ => false,
+    }
+}
+
+/// Whether two hosts have the same site host: equal registrable domains, or
+/// equal hosts when there is none. This is the host part of both same site
+/// (through obtaining a site) and schemelessly same site, compared without
+/// building either site.
+fn site_host_eq(a: &Host, b: &Host, psl: &Psl) -> bool {
+    match (a.registrable_domain(psl), b.registrable_domain(psl)) {
+        (Some(ra), Some(rb)) => ra == rb,
+        (None, None) => a == b,
+        // A registrable domain is never equal to a host that has none: such a
+        // host is a public suffix or an IP address, never a registrable domain.
+        _ => false,
+    }
+}

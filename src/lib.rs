@@ -52,7 +52,8 @@ pub mod profile;
 pub mod request;
 pub mod response;
 
-// scenario: next
+#[cfg(feature = "scenario")]
+pub mod scenario;
 pub mod site;
 
 pub use cache::PreflightCache;

@@ -29,7 +29,18 @@ struct Entry {
     /// A method, or a lower-cased header name; `*` for the wildcard.
     name: Box<[u8]>,
     credentials: bool,
-    expires: Duration,
+    /// When the entry was stored.
+    stored: Duration,
+    /// Its max-age, in seconds (a later preflight may change it).
+    max_age: u64,
+}
+
+impl Entry {
+    fn live(&self, now: Duration) -> bool {
+        self.stored
+            .saturating_add(Duration::from_secs(self.max_age))
+            > now
+    }
 }
 
 #[derive(Debug)]
@@ -65,7 +76,7 @@ impl Record {
         self.methods
             .iter()
             .chain(&self.headers)
-            .all(|e| e.expires <= now)
+            .all(|e| !e.live(now))
     }
 }
 
@@ -134,10 +145,16 @@ impl PreflightCache {
     /// (`fetch#concept-cache-match-method`): an unexpired entry for this key
     /// whose method is `method` (byte for byte) or `*`, credentialed or the
     /// request is not credentialed.
-    pub fn method_match(&self, key: &CacheKey<'_>, method: &[u8], credentials: bool, now: Duration) -> bool {
+    pub fn method_match(
+        &self,
+        key: &CacheKey<'_>,
+        method: &[u8],
+        credentials: bool,
+        now: Duration,
+    ) -> bool {
         self.lookup(key, now, |r| {
             r.methods.iter().any(|e| {
-                e.expires > now
+                e.live(now)
                     && (e.credentials || !credentials)
                     && (&*e.name == method || &*e.name == b"*")
             })
@@ -157,7 +174,7 @@ impl PreflightCache {
     ) -> bool {
         self.lookup(key, now, |r| {
             r.headers.iter().any(|e| {
-                e.expires > now
+                e.live(now)
                     && (e.credentials || !credentials)
                     && (e.name.eq_ignore_ascii_case(name) || (wildcard_applies && &*e.name == b"*"))
             })
@@ -184,7 +201,8 @@ impl PreflightCache {
     /// Stores the entries a successful preflight creates
     /// (`fetch#cors-preflight-fetch-0` last steps): each method and each
     /// header name, with this max-age. An entry that already matches has
-    /// its max-age refreshed instead.
+    /// its max-age set instead, counted from when it was stored (the
+    /// standard's wording).
     pub fn store(
         &self,
         key: &CacheKey<'_>,
@@ -194,13 +212,13 @@ impl PreflightCache {
         max_age: u64,
         now: Duration,
     ) {
-        if max_age == 0 {
+        if self
+            .knobs
+            .max_url_len
+            .is_some_and(|max| key.url.len() >= max)
+        {
             return;
         }
-        if self.knobs.max_url_len.is_some_and(|max| key.url.len() >= max) {
-            return;
-        }
-        let expires = now.saturating_add(Duration::from_secs(max_age));
         let hash = self.hash(key);
         let mut inner = self.lock();
         inner.tick += 1;
@@ -209,6 +227,10 @@ impl PreflightCache {
             .records
             .get(&hash)
             .is_some_and(|b| b.iter().any(|r| r.matches(key)));
+        if !exists && max_age == 0 {
+            // Entries that expire at once need no record.
+            return;
+        }
         if !exists {
             self.make_room(&mut inner, now);
             let record = Record {
@@ -233,18 +255,23 @@ impl PreflightCache {
         let before = record.bytes();
         record.last_used = tick;
         // Drop what has expired in this record before adding.
-        record.methods.retain(|e| e.expires > now);
-        record.headers.retain(|e| e.expires > now);
+        record.methods.retain(|e| e.live(now));
+        record.headers.retain(|e| e.live(now));
         for m in methods {
-            upsert(&mut record.methods, m, credentials, expires, |e| {
+            upsert(&mut record.methods, m, credentials, now, max_age, |e| {
                 &*e.name == *m || &*e.name == b"*"
             });
         }
         for h in header_names {
             let lower = h.to_ascii_lowercase();
-            upsert(&mut record.headers, &lower, credentials, expires, |e| {
-                e.name.eq_ignore_ascii_case(h) || &*e.name == b"*"
-            });
+            upsert(
+                &mut record.headers,
+                &lower,
+                credentials,
+                now,
+                max_age,
+                |e| e.name.eq_ignore_ascii_case(h) || &*e.name == b"*",
+            );
         }
         let after = record.bytes();
         inner.bytes = inner.bytes.saturating_sub(before) + after;
@@ -347,21 +374,23 @@ fn upsert(
     entries: &mut Vec<Entry>,
     name: &[u8],
     credentials: bool,
-    expires: Duration,
+    now: Duration,
+    max_age: u64,
     matches: impl Fn(&Entry) -> bool,
 ) {
     let mut found = false;
     for e in entries.iter_mut() {
         if matches(e) && (e.credentials || !credentials) {
-            e.expires = expires;
+            e.max_age = max_age;
             found = true;
         }
     }
-    if !found {
+    if !found && max_age > 0 {
         entries.push(Entry {
             name: name.into(),
             credentials,
-            expires,
+            stored: now,
+            max_age,
         });
     }
 }

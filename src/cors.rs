@@ -69,12 +69,16 @@ fn classify_mismatch(value: &[u8], origin: &[u8], include: bool) -> CorsCheckFai
     if value == b"*" && include {
         return CorsCheckFailure::WildcardOriginNotAllowed;
     }
-    if value.contains(&b',') {
+    // As Chromium names them: a list (comma or space) is "multiple values";
+    // something that is not a URL at all is "invalid"; any other URL is a
+    // mismatch, even when it is not a serialized origin (`https://a/`).
+    if value.iter().any(|b| *b == b',' || *b == b' ') {
         return CorsCheckFailure::MultipleAllowOriginValues {
             value: value.to_vec(),
         };
     }
-    if value != b"null" && value != b"*" && crate::origin::Origin::parse(value).is_err() {
+    let is_url = std::str::from_utf8(value).is_ok_and(|s| url::Url::parse(s).is_ok());
+    if value != b"null" && value != b"*" && !is_url {
         return CorsCheckFailure::InvalidAllowOriginValue {
             value: value.to_vec(),
         };

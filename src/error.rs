@@ -300,9 +300,8 @@ impl Refusal {
             Refusal::CorsDisabledScheme { .. } | Refusal::RedirectToNonHttpScheme { .. } => {
                 "CORSRequestNotHttp"
             }
-            Refusal::PreflightInvalidStatus { .. } | Refusal::PreflightDisallowedRedirect { .. } => {
-                "CORSPreflightDidNotSucceed"
-            }
+            Refusal::PreflightInvalidStatus { .. }
+            | Refusal::PreflightDisallowedRedirect { .. } => "CORSPreflightDidNotSucceed",
             Refusal::InvalidAllowMethodsPreflightResponse { .. } => "CORSInvalidAllowMethod",
             Refusal::InvalidAllowHeadersPreflightResponse { .. } => "CORSInvalidAllowHeader",
             Refusal::MethodDisallowedByPreflightResponse { .. } => "CORSMethodNotFound",
@@ -370,7 +369,10 @@ impl fmt::Display for Refusal {
             ),
             Refusal::CorsCheck(c) => write!(f, "CORS check failed: {c}"),
             Refusal::PreflightCorsCheck(c) => {
-                write!(f, "the preflight (OPTIONS) response failed the CORS check: {c}")
+                write!(
+                    f,
+                    "the preflight (OPTIONS) response failed the CORS check: {c}"
+                )
             }
             Refusal::PreflightInvalidStatus { status } => write!(
                 f,

@@ -119,7 +119,12 @@ impl Policy {
 
     /// Starts a fetch in a network partition (the cache never answers across
     /// partitions).
-    pub fn fetch_in<'p>(&'p self, partition: &'p str, request: Request, now: Duration) -> Fetch<'p> {
+    pub fn fetch_in<'p>(
+        &'p self,
+        partition: &'p str,
+        request: Request,
+        now: Duration,
+    ) -> Fetch<'p> {
         let (state, request) = match request::check_script_request(request) {
             Ok(CheckedRequest { request }) => (State::MainFetch, request),
             Err(e) => (State::Done(Some(Err(e))), empty_request()),
@@ -340,8 +345,8 @@ impl Fetch<'_> {
         let credentials = self.request.credentials == CredentialsMode::Include;
         let cache = &self.policy.cache;
         let profile = &self.policy.profile;
-        let method_needs = !method::is_cors_safelisted_method(&self.method)
-            || self.request.use_cors_preflight;
+        let method_needs =
+            !method::is_cors_safelisted_method(&self.method) || self.request.use_cors_preflight;
         if method_needs && !cache.method_match(&key, &self.method, credentials, self.now) {
             return true;
         }
@@ -627,7 +632,13 @@ impl Fetch<'_> {
 
     /// Headers every request gets in HTTP-network-or-cache fetch: `Referer`,
     /// `Origin`, and the fetch metadata headers the profile sends.
-    fn add_network_headers(&self, headers: &mut HeaderList, tainting: ResponseTainting, method: &[u8], preflight: bool) {
+    fn add_network_headers(
+        &self,
+        headers: &mut HeaderList,
+        tainting: ResponseTainting,
+        method: &[u8],
+        preflight: bool,
+    ) {
         if let Some(referer) = self.referer() {
             headers.append("Referer", referer);
         }
@@ -642,8 +653,15 @@ impl Fetch<'_> {
         };
         if send_metadata {
             let navigate = self.request.mode == Mode::Navigate;
-            headers.append("Sec-Fetch-Dest", if navigate { "document" } else { "empty" });
-            let mode = if preflight { "cors" } else { self.request.mode.as_str() };
+            headers.append(
+                "Sec-Fetch-Dest",
+                if navigate { "document" } else { "empty" },
+            );
+            let mode = if preflight {
+                "cors"
+            } else {
+                self.request.mode.as_str()
+            };
             headers.append("Sec-Fetch-Mode", mode);
             headers.append("Sec-Fetch-Site", self.sec_fetch_site());
         }
@@ -671,7 +689,8 @@ impl Fetch<'_> {
     fn preflight_outgoing(&mut self) -> Outgoing {
         self.requests += 1;
         self.preflights += 1;
-        let mut headers = preflight::preflight_headers(&self.method, &self.headers, &self.policy.profile);
+        let mut headers =
+            preflight::preflight_headers(&self.method, &self.headers, &self.policy.profile);
         self.add_network_headers(&mut headers, ResponseTainting::Cors, b"OPTIONS", true);
         Outgoing {
             method: b"OPTIONS".to_vec(),
@@ -766,7 +785,9 @@ pub fn is_potentially_trustworthy(url: &Url) -> bool {
 fn data_url_response(url: &Url) -> Response {
     let path = url.path();
     let before_comma = path.split(',').next().unwrap_or("");
-    let mut mime = before_comma.trim_matches(|c: char| c.is_ascii_whitespace()).to_owned();
+    let mut mime = before_comma
+        .trim_matches(|c: char| c.is_ascii_whitespace())
+        .to_owned();
     if mime.to_ascii_lowercase().ends_with("base64") {
         if let Some(i) = mime.rfind(';') {
             let tail = mime[i + 1..].trim_matches(' ');

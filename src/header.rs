@@ -50,7 +50,9 @@ impl HeaderList {
 
     /// Whether a header with this name is in the list (case-insensitive).
     pub fn contains(&self, name: &[u8]) -> bool {
-        self.headers.iter().any(|h| h.name.eq_ignore_ascii_case(name))
+        self.headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case(name))
     }
 
     /// Gets a header (`fetch#concept-header-list-get`): every value of the
@@ -244,13 +246,17 @@ pub fn is_cors_safelisted_request_header(name: &[u8], value: &[u8]) -> bool {
             Some((t, s)) => {
                 (t.eq_ignore_ascii_case(b"application")
                     && s.eq_ignore_ascii_case(b"x-www-form-urlencoded"))
-                    || (t.eq_ignore_ascii_case(b"multipart") && s.eq_ignore_ascii_case(b"form-data"))
+                    || (t.eq_ignore_ascii_case(b"multipart")
+                        && s.eq_ignore_ascii_case(b"form-data"))
                     || (t.eq_ignore_ascii_case(b"text") && s.eq_ignore_ascii_case(b"plain"))
             }
             None => false,
         }
     } else if name.eq_ignore_ascii_case(b"range") {
-        matches!(parse_single_range_header_value(value, false), Some((Some(_), _)))
+        matches!(
+            parse_single_range_header_value(value, false),
+            Some((Some(_), _))
+        )
     } else {
         false
     }
@@ -451,7 +457,8 @@ pub fn is_no_cors_safelisted_request_header_name(name: &[u8]) -> bool {
 
 /// No-CORS-safelisted request-header (`fetch#no-cors-safelisted-request-header`).
 pub fn is_no_cors_safelisted_request_header(name: &[u8], value: &[u8]) -> bool {
-    is_no_cors_safelisted_request_header_name(name) && is_cors_safelisted_request_header(name, value)
+    is_no_cors_safelisted_request_header_name(name)
+        && is_cors_safelisted_request_header(name, value)
 }
 
 const FORBIDDEN_REQUEST_HEADER_NAMES: [&[u8]; 21] = [
@@ -497,7 +504,8 @@ pub fn is_forbidden_request_header(name: &[u8], value: &[u8]) -> bool {
         return true;
     }
     // Step 2.
-    let starts_with_ci = |p: &[u8]| name.len() >= p.len() && name[..p.len()].eq_ignore_ascii_case(p);
+    let starts_with_ci =
+        |p: &[u8]| name.len() >= p.len() && name[..p.len()].eq_ignore_ascii_case(p);
     if starts_with_ci(b"proxy-") || starts_with_ci(b"sec-") {
         return true;
     }
@@ -646,7 +654,10 @@ pub fn extract_token_list<'a>(
 }
 
 /// Calls `f` with each token of a `#token` list value, or fails.
-pub fn for_each_token<'a>(value: &'a [u8], mut f: impl FnMut(&'a [u8])) -> Result<(), ExtractError> {
+pub fn for_each_token<'a>(
+    value: &'a [u8],
+    mut f: impl FnMut(&'a [u8]),
+) -> Result<(), ExtractError> {
     for element in value.split(|b| *b == b',') {
         let trimmed = trim_ows(element);
         if trimmed.is_empty() {

@@ -522,7 +522,10 @@ impl Origin {
         if !input.is_ascii() {
             return Err(E::NotAscii);
         }
-        if input.iter().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+        if input
+            .iter()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        {
             return Err(E::WhitespaceOrControl);
         }
         // The input is ASCII, so this cannot fail.

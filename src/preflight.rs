@@ -5,8 +5,8 @@ use crate::error::Refusal;
 use crate::header::{self, HeaderList};
 use crate::method;
 use crate::profile::Profile;
-use crate::request::{unsafe_header_names, CredentialsMode};
-use crate::response::{is_ok_status, is_redirect_status, Response};
+use crate::request::{CredentialsMode, unsafe_header_names};
+use crate::response::{Response, is_ok_status, is_redirect_status};
 
 /// The headers of a CORS-preflight request that the standard fixes
 /// (`fetch#cors-preflight-fetch-0` steps 2-5): `Accept: */*`,

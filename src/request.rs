@@ -419,10 +419,10 @@ pub fn unsafe_header_names(headers: &HeaderList, profile: &Profile) -> Vec<Vec<u
 /// The ports browsers refuse to fetch (`fetch#bad-port`).
 pub const BAD_PORTS: [u16; 82] = [
     0, 1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101,
-    102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389,
-    427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636,
-    989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665,
-    6666, 6667, 6668, 6669, 6679, 6697,
+    102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427,
+    465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990,
+    993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667,
+    6668, 6669, 6679, 6697,
 ];
 
 /// Whether a URL's port is a bad port for its scheme (`fetch#block-bad-port`):
@@ -447,7 +447,14 @@ pub fn is_bad_port(url: &Url) -> Option<u16> {
 /// assert_eq!(decide(&req, &Profile::spec()), Ok(Decision::CorsWithPreflight));
 /// ```
 pub fn decide(request: &Request, profile: &Profile) -> Result<Decision, Refusal> {
-    decide_at(request, &request.url, &request.method, &request.headers, false, profile)
+    decide_at(
+        request,
+        &request.url,
+        &request.method,
+        &request.headers,
+        false,
+        profile,
+    )
 }
 
 /// [`decide`] for a request at one point of its fetch: its current URL,

@@ -107,7 +107,10 @@ impl FilteredResponse {
 /// The CORS-exposed header-name list (`fetch#main-fetch`, tainting `cors`):
 /// `Access-Control-Expose-Headers` names; `*` without credentials exposes
 /// every header name; a value that does not parse exposes nothing.
-pub fn cors_exposed_header_names(headers: &HeaderList, credentials: CredentialsMode) -> Exposed<'_> {
+pub fn cors_exposed_header_names(
+    headers: &HeaderList,
+    credentials: CredentialsMode,
+) -> Exposed<'_> {
     match header::extract_token_list(b"access-control-expose-headers", headers) {
         Ok(Some(names)) => {
             if credentials != CredentialsMode::Include && names.iter().any(|n| *n == b"*") {

@@ -210,7 +210,11 @@ pub struct ScenarioError {
 
 impl std::fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "scenario {}: field `{}`: {}", self.scenario, self.field, self.message)
+        write!(
+            f,
+            "scenario {}: field `{}`: {}",
+            self.scenario, self.field, self.message
+        )
     }
 }
 impl std::error::Error for ScenarioError {}
@@ -245,11 +249,12 @@ fn parse_scenario(value: Value, index: usize) -> Result<Scenario, ScenarioError>
         .and_then(Value::as_str)
         .map(str::to_owned)
         .unwrap_or_else(|| format!("#{index}"));
-    let scenario: Scenario = serde_path_to_error::deserialize(value).map_err(|e| ScenarioError {
-        scenario: id.clone(),
-        field: e.path().to_string(),
-        message: e.inner().to_string(),
-    })?;
+    let scenario: Scenario =
+        serde_path_to_error::deserialize(value).map_err(|e| ScenarioError {
+            scenario: id.clone(),
+            field: e.path().to_string(),
+            message: e.inner().to_string(),
+        })?;
     // Validate the request now, so that field errors surface before running.
     build_request(&scenario.request).map_err(|(field, message)| ScenarioError {
         scenario: id.clone(),
@@ -433,7 +438,10 @@ pub fn run_fetch(policy: &Policy, request: Request, routes: &[Route], now: Durat
             obj.insert("message".into(), json!(e.to_string()));
         }
     }
-    obj.insert("preflight".into(), json!(sent.iter().any(|s| s.is_preflight)));
+    obj.insert(
+        "preflight".into(),
+        json!(sent.iter().any(|s| s.is_preflight)),
+    );
     obj.insert("requests".into(), json!(sent.len()));
     let sent_json: Vec<Value> = sent
         .iter()
@@ -507,7 +515,9 @@ pub fn evaluate_with(policy: &Policy, scenario: &Scenario) -> Evaluated {
     for _ in 0..scenario.repeat.max(1) {
         let result = match build_request(&scenario.request) {
             Ok(req) => run_fetch(policy, req, &scenario.server, start),
-            Err((field, message)) => json!({"outcome": "invalid", "field": field, "message": message}),
+            Err((field, message)) => {
+                json!({"outcome": "invalid", "field": field, "message": message})
+            }
         };
         runs.push(result);
     }
@@ -521,7 +531,9 @@ pub fn evaluate_with(policy: &Policy, scenario: &Scenario) -> Evaluated {
         let at = Duration::try_from_secs_f64(f.at).unwrap_or(Duration::ZERO);
         let result = match build_request(&merged) {
             Ok(req) => run_fetch(policy, req, routes, start + at),
-            Err((field, message)) => json!({"outcome": "invalid", "field": field, "message": message}),
+            Err((field, message)) => {
+                json!({"outcome": "invalid", "field": field, "message": message})
+            }
         };
         followups.push(result);
     }
@@ -585,7 +597,11 @@ fn normalize_sent(v: Option<&Value>) -> Value {
                     .map(|hs| {
                         hs.iter()
                             .map(|h| {
-                                let n = h.get(0).and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+                                let n = h
+                                    .get(0)
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("")
+                                    .to_ascii_lowercase();
                                 json!([n, h.get(1).cloned().unwrap_or(Value::Null)])
                             })
                             .collect::<Vec<_>>()
@@ -608,9 +624,9 @@ fn headers_of(result: &Value, preflight: bool, want: &Value) -> Value {
                     .and_then(Value::as_array)
                     .is_some_and(|hs| {
                         hs.iter().any(|h| {
-                            h.get(0)
-                                .and_then(Value::as_str)
-                                .is_some_and(|n| n.eq_ignore_ascii_case("access-control-request-method"))
+                            h.get(0).and_then(Value::as_str).is_some_and(|n| {
+                                n.eq_ignore_ascii_case("access-control-request-method")
+                            })
                         })
                     });
             is_pre == preflight
@@ -618,7 +634,12 @@ fn headers_of(result: &Value, preflight: bool, want: &Value) -> Value {
     });
     let mut list = HeaderList::new();
     if let Some(req) = last {
-        for h in req.get("headers").and_then(Value::as_array).into_iter().flatten() {
+        for h in req
+            .get("headers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             list.append(
                 h.get(0).and_then(Value::as_str).unwrap_or(""),
                 h.get(1).and_then(Value::as_str).unwrap_or(""),

@@ -115,7 +115,9 @@ fn origin_cmd(urls: &[String], as_json: bool) -> ExitCode {
                 let origin = Origin::of(&url);
                 let site = Site::of(&origin, psl);
                 let host = origin.host();
-                let rd = host.and_then(|h| h.registrable_domain(psl)).map(str::to_owned);
+                let rd = host
+                    .and_then(|h| h.registrable_domain(psl))
+                    .map(str::to_owned);
                 let ps = host.and_then(|h| h.public_suffix(psl)).map(str::to_owned);
                 out.push(json!({
                     "url": url.as_str(),
@@ -155,25 +157,46 @@ fn origin_cmd(urls: &[String], as_json: bool) -> ExitCode {
     } else {
         for o in &out {
             if let Some(e) = o.get("error") {
-                println!("{}\n  error: {}", o["url"].as_str().unwrap_or(""), e.as_str().unwrap_or(""));
+                println!(
+                    "{}\n  error: {}",
+                    o["url"].as_str().unwrap_or(""),
+                    e.as_str().unwrap_or("")
+                );
                 continue;
             }
             println!("{}", o["url"].as_str().unwrap_or(""));
-            println!("  origin:              {}{}", o["origin"].as_str().unwrap_or(""),
-                if o["opaque"] == json!(true) { " (opaque)" } else { "" });
+            println!(
+                "  origin:              {}{}",
+                o["origin"].as_str().unwrap_or(""),
+                if o["opaque"] == json!(true) {
+                    " (opaque)"
+                } else {
+                    ""
+                }
+            );
             let show = |v: &Value| v.as_str().map_or("(none)".to_owned(), str::to_owned);
             println!("  public suffix:       {}", show(&o["public_suffix"]));
             println!("  registrable domain:  {}", show(&o["registrable_domain"]));
-            println!("  site:                {}", o["site"].as_str().unwrap_or(""));
+            println!(
+                "  site:                {}",
+                o["site"].as_str().unwrap_or("")
+            );
         }
         if let Some(c) = &comparison {
             let yn = |b: &Value| if b == &json!(true) { "yes" } else { "no" };
             println!("same origin:             {}", yn(&c["same_origin"]));
             println!("same site:               {}", yn(&c["same_site"]));
-            println!("schemelessly same site:  {}", yn(&c["schemelessly_same_site"]));
+            println!(
+                "schemelessly same site:  {}",
+                yn(&c["schemelessly_same_site"])
+            );
         }
     }
-    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Every `.json` file under the paths, in a stable order.
@@ -237,7 +260,11 @@ fn eval_cmd(paths: &[PathBuf]) -> ExitCode {
         }
     }
     let _ = out.flush();
-    if errors { ExitCode::from(2) } else { ExitCode::SUCCESS }
+    if errors {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn check_cmd(paths: &[PathBuf], quiet: bool) -> ExitCode {
@@ -270,7 +297,11 @@ fn check_cmd(paths: &[PathBuf], quiet: bool) -> ExitCode {
         }
     }
     println!("{passed} passed, {failed} failed");
-    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn explain_cmd(args: &ExplainArgs) -> ExitCode {

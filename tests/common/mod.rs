@@ -38,7 +38,12 @@ pub fn check_scenario_file(path: &Path, excluded: &[(&str, &str)]) {
             Err(m) => failures.push(format!("{}:\n    {}", o.id, m.join("\n    "))),
         }
     }
-    assert_eq!(seen_excluded, excluded.len(), "an excluded id is not in {}", path.display());
+    assert_eq!(
+        seen_excluded,
+        excluded.len(),
+        "an excluded id is not in {}",
+        path.display()
+    );
     eprintln!(
         "{}: {passed} passed, {} failed, {} excluded",
         path.display(),

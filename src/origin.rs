@@ -197,9 +197,54 @@ impl fmt::Display for Host {
         match self {
             Host::Domain(d) => f.write_str(d.as_str()),
             Host::Ipv4(a) => write!(f, "{a}"),
-            Host::Ipv6(a) => write!(f, "[{a}]"),
+            Host::Ipv6(a) => {
+                f.write_str("[")?;
+                write_ipv6(f, a)?;
+                f.write_str("]")
+            }
         }
     }
+}
+
+/// The IPv6 serializer (`url#concept-ipv6-serializer`): lower-case hex
+/// pieces, the first longest run of two or more zero pieces compressed to
+/// `::`, and no dotted IPv4 form (unlike `Ipv6Addr`'s `Display`).
+fn write_ipv6(f: &mut impl fmt::Write, addr: &Ipv6Addr) -> fmt::Result {
+    let pieces = addr.segments();
+    // Find the first longest run of zero pieces of length >= 2.
+    let (mut best_start, mut best_len) = (None, 1usize);
+    let mut i = 0;
+    while i < 8 {
+        if pieces[i] == 0 {
+            let start = i;
+            while i < 8 && pieces[i] == 0 {
+                i += 1;
+            }
+            if i - start > best_len {
+                best_start = Some(start);
+                best_len = i - start;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    let mut ignore0 = false;
+    for (i, piece) in pieces.iter().enumerate() {
+        if ignore0 && *piece == 0 {
+            continue;
+        }
+        ignore0 = false;
+        if best_start == Some(i) {
+            f.write_str(if i == 0 { "::" } else { ":" })?;
+            ignore0 = true;
+            continue;
+        }
+        write!(f, "{piece:x}")?;
+        if i != 7 {
+            f.write_str(":")?;
+        }
+    }
+    Ok(())
 }
 
 /// The identity of an opaque origin: equal only to itself and its clones.

@@ -145,6 +145,11 @@ impl PreflightCache {
     /// (`fetch#concept-cache-match-method`): an unexpired entry for this key
     /// whose method is `method` (byte for byte) or `*`, credentialed or the
     /// request is not credentialed.
+    ///
+    /// A `*` entry serves only uncredentialed requests: for a credentialed
+    /// request `*` is a literal name in `Access-Control-Allow-Methods`, so
+    /// reading the match rule literally would let a cached `*` allow methods
+    /// the preflight never allowed (browsers do not; see spec-vectors/README.md).
     pub fn method_match(
         &self,
         key: &CacheKey<'_>,
@@ -156,7 +161,7 @@ impl PreflightCache {
             r.methods.iter().any(|e| {
                 e.live(now)
                     && (e.credentials || !credentials)
-                    && (&*e.name == method || &*e.name == b"*")
+                    && (&*e.name == method || (&*e.name == b"*" && !credentials))
             })
         })
     }
@@ -176,7 +181,8 @@ impl PreflightCache {
             r.headers.iter().any(|e| {
                 e.live(now)
                     && (e.credentials || !credentials)
-                    && (e.name.eq_ignore_ascii_case(name) || (wildcard_applies && &*e.name == b"*"))
+                    && (e.name.eq_ignore_ascii_case(name)
+                        || (wildcard_applies && !credentials && &*e.name == b"*"))
             })
         })
     }

@@ -42,6 +42,8 @@
 pub mod cache;
 pub mod cors;
 pub mod error;
+#[cfg(feature = "scenario")]
+pub mod explain;
 pub mod fetch;
 pub mod header;
 pub mod method;

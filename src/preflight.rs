@@ -121,7 +121,7 @@ pub fn validate_preflight_response<'r>(
     let include = actual.credentials == CredentialsMode::Include;
     // Step 7.5.
     let method_star = methods.iter().any(|m| *m == b"*");
-    if !methods.iter().any(|m| *m == actual.method)
+    if !methods.contains(&actual.method)
         && !method::is_cors_safelisted_method(actual.method)
         && (include || !method_star)
     {

@@ -6,7 +6,7 @@
 mod common;
 
 use crossorigin::header::{self, HeaderList};
-use crossorigin::{method, Host, Origin, Psl, Site};
+use crossorigin::{Host, Origin, Psl, Site, method};
 use serde_json::Value;
 
 fn bytes(v: &Value) -> Vec<u8> {
@@ -53,7 +53,11 @@ fn run_case(table: &str, c: &Value) -> Option<String> {
         }
         "same-origin" => {
             let mut a = Origin::of(&url(s(&c["a"]), None));
-            let mut b = if c["b"] == "=a" { a.clone() } else { Origin::of(&url(s(&c["b"]), None)) };
+            let mut b = if c["b"] == "=a" {
+                a.clone()
+            } else {
+                Origin::of(&url(s(&c["b"]), None))
+            };
             if let Some(d) = c.get("a_domain").and_then(Value::as_str) {
                 a = a.with_domain(Host::parse(d).unwrap());
             }
@@ -69,12 +73,18 @@ fn run_case(table: &str, c: &Value) -> Option<String> {
             want = serde_json::json!({"public_suffix": c["public_suffix"], "registrable_domain": c["registrable_domain"]});
         }
         "site" => {
-            got = Site::of(&Origin::of(&url(s(&c["url"]), None)), psl).to_string().into();
+            got = Site::of(&Origin::of(&url(s(&c["url"]), None)), psl)
+                .to_string()
+                .into();
             want = c["site"].clone();
         }
         "same-site" => {
             let a = Origin::of(&url(s(&c["a"]), None));
-            let b = if c["b"] == "=a" { a.clone() } else { Origin::of(&url(s(&c["b"]), None)) };
+            let b = if c["b"] == "=a" {
+                a.clone()
+            } else {
+                Origin::of(&url(s(&c["b"]), None))
+            };
             got = serde_json::json!({
                 "same_site": crossorigin::same_site(&a, &b, psl),
                 "schemelessly_same_site": crossorigin::schemelessly_same_site(&a, &b, psl),
@@ -84,7 +94,9 @@ fn run_case(table: &str, c: &Value) -> Option<String> {
         }
         "registrable-domain-suffix" => {
             let host = Host::parse(s(&c["host"])).unwrap();
-            got = crossorigin::is_registrable_domain_suffix_of_or_equal(s(&c["suffix"]), &host, psl).into();
+            got =
+                crossorigin::is_registrable_domain_suffix_of_or_equal(s(&c["suffix"]), &host, psl)
+                    .into();
             want = c["expect"].clone();
         }
         "document-domain" => {
@@ -94,10 +106,12 @@ fn run_case(table: &str, c: &Value) -> Option<String> {
             }
             got = match c.get("value").and_then(Value::as_str) {
                 None => crossorigin::document_domain_get(&origin).into(),
-                Some(v) => match crossorigin::document_domain_set(&origin, v, Default::default(), psl) {
-                    Ok(o) => crossorigin::document_domain_get(&o).into(),
-                    Err(_) => false.into(),
-                },
+                Some(v) => {
+                    match crossorigin::document_domain_set(&origin, v, Default::default(), psl) {
+                        Ok(o) => crossorigin::document_domain_get(&o).into(),
+                        Err(_) => false.into(),
+                    }
+                }
             };
             want = c["expect"].clone();
         }
@@ -117,11 +131,17 @@ fn run_case(table: &str, c: &Value) -> Option<String> {
             });
         }
         "cors-safelisted-request-header" => {
-            got = header::is_cors_safelisted_request_header(&bytes(&c["name"]), &bytes(&c["value"])).into();
+            got =
+                header::is_cors_safelisted_request_header(&bytes(&c["name"]), &bytes(&c["value"]))
+                    .into();
             want = c["expect"].clone();
         }
         "no-cors-safelisted-request-header" => {
-            got = header::is_no_cors_safelisted_request_header(&bytes(&c["name"]), &bytes(&c["value"])).into();
+            got = header::is_no_cors_safelisted_request_header(
+                &bytes(&c["name"]),
+                &bytes(&c["value"]),
+            )
+            .into();
             want = c["expect"].clone();
         }
         "privileged-no-cors-request-header-name" => {
@@ -129,7 +149,8 @@ fn run_case(table: &str, c: &Value) -> Option<String> {
             want = c["expect"].clone();
         }
         "forbidden-request-header" => {
-            got = header::is_forbidden_request_header(&bytes(&c["name"]), &bytes(&c["value"])).into();
+            got =
+                header::is_forbidden_request_header(&bytes(&c["name"]), &bytes(&c["value"])).into();
             want = c["expect"].clone();
         }
         "forbidden-response-header-name" => {
@@ -141,7 +162,8 @@ fn run_case(table: &str, c: &Value) -> Option<String> {
             want = c["expect"].clone();
         }
         "cors-safelisted-response-header-name" => {
-            let exposed: Vec<Vec<u8>> = c["exposed"].as_array().unwrap().iter().map(bytes).collect();
+            let exposed: Vec<Vec<u8>> =
+                c["exposed"].as_array().unwrap().iter().map(bytes).collect();
             let refs: Vec<&[u8]> = exposed.iter().map(Vec::as_slice).collect();
             got = header::is_cors_safelisted_response_header_name(&bytes(&c["name"]), &refs).into();
             want = c["expect"].clone();
@@ -151,16 +173,28 @@ fn run_case(table: &str, c: &Value) -> Option<String> {
             let names = header::cors_unsafe_request_header_names(
                 list.iter().map(|h| (h.name.as_slice(), h.value.as_slice())),
             );
-            let names2 = crossorigin::request::unsafe_header_names(&list, &crossorigin::Profile::spec());
-            assert_eq!(names, names2, "the spec profile must agree with the header rule");
-            got = names.iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect::<Vec<_>>().into();
+            let names2 =
+                crossorigin::request::unsafe_header_names(&list, &crossorigin::Profile::spec());
+            assert_eq!(
+                names, names2,
+                "the spec profile must agree with the header rule"
+            );
+            got = names
+                .iter()
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .collect::<Vec<_>>()
+                .into();
             want = c["expect"].clone();
         }
         "extract-header-list-values" => {
             let list = header_list(&c["headers"]);
             got = match header::extract_token_list(&bytes(&c["name"]), &list) {
                 Ok(None) => Value::Null,
-                Ok(Some(v)) => v.iter().map(|t| String::from_utf8_lossy(t).into_owned()).collect::<Vec<_>>().into(),
+                Ok(Some(v)) => v
+                    .iter()
+                    .map(|t| String::from_utf8_lossy(t).into_owned())
+                    .collect::<Vec<_>>()
+                    .into(),
                 Err(_) => "failure".into(),
             };
             want = c["expect"].clone();
@@ -193,7 +227,10 @@ fn run_tables(dir: &str) {
         let table = s(&doc["table"]).to_owned();
         for (i, c) in doc["cases"].as_array().unwrap().iter().enumerate() {
             total += 1;
-            if c.get("spec").and_then(Value::as_array).is_none_or(Vec::is_empty) {
+            if c.get("spec")
+                .and_then(Value::as_array)
+                .is_none_or(Vec::is_empty)
+            {
                 failures.push(format!("{table}[{i}]: cites no spec anchor"));
             }
             if let Some(m) = run_case(&table, c) {
@@ -201,8 +238,17 @@ fn run_tables(dir: &str) {
             }
         }
     }
-    eprintln!("{dir}: {} passed, {} failed", total - failures.len(), failures.len());
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    eprintln!(
+        "{dir}: {} passed, {} failed",
+        total - failures.len(),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -27,7 +27,11 @@ fn wpt_url_origins() {
             failures.push(format!("{c}: got {got}"));
         }
     }
-    eprintln!("origin-cases: {} passed, {} failed", cases.len() - failures.len(), failures.len());
+    eprintln!(
+        "origin-cases: {} passed, {} failed",
+        cases.len() - failures.len(),
+        failures.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -65,7 +69,11 @@ fn psl_test_vectors() {
         }
     }
     assert!(checked > 60, "only {checked} checks found");
-    eprintln!("psl-tests: {} passed, {} failed", checked - failures.len(), failures.len());
+    eprintln!(
+        "psl-tests: {} passed, {} failed",
+        checked - failures.len(),
+        failures.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -85,6 +93,10 @@ fn wpt_mime_types() {
         }
     }
     assert_eq!(checked, 71);
-    eprintln!("mime-types: {} passed, {} failed", checked - failures.len(), failures.len());
+    eprintln!(
+        "mime-types: {} passed, {} failed",
+        checked - failures.len(),
+        failures.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -22,6 +22,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
 enum Command {
     /// Each URL's origin, serialization, registrable domain and site; for two
     /// URLs, whether they are same origin, same site and schemelessly same site.
@@ -319,8 +320,78 @@ fn explain_cmd(args: &ExplainArgs) -> ExitCode {
 
 mod crossorigin_explain {
     use super::*;
+    use crossorigin::{CredentialsMode, HeaderList, Mode, Policy, Profile, Request};
 
-    pub fn explain(_args: &ExplainArgs) -> Result<String, String> {
-        Err("explain: not written yet".into())
+    fn parse_header(h: &str) -> Result<(String, String), String> {
+        let (n, v) = h
+            .split_once(':')
+            .ok_or_else(|| format!("`{h}` is not `Name: value`"))?;
+        Ok((n.trim().to_owned(), v.trim().to_owned()))
+    }
+
+    fn header_list(hs: &[String]) -> Result<HeaderList, String> {
+        let mut list = HeaderList::new();
+        for h in hs {
+            let (n, v) = parse_header(h)?;
+            list.append(n, v);
+        }
+        Ok(list)
+    }
+
+    pub fn explain(args: &ExplainArgs) -> Result<String, String> {
+        if let Some(file) = &args.file {
+            let items = read_scenarios(file)?;
+            let s = items
+                .into_iter()
+                .next()
+                .ok_or("the file holds no scenario")?
+                .map_err(|e| e.to_string())?;
+            let request =
+                scenario::build_request(&s.request).map_err(|(f, m)| format!("{f}: {m}"))?;
+            let profile = Profile::by_name(&s.profile).unwrap_or_default();
+            return Ok(crossorigin::explain::explain(
+                &Policy::new(profile),
+                request,
+                &s.server,
+            ));
+        }
+        let url = args
+            .url
+            .as_deref()
+            .ok_or("give a scenario file, or --url and --origin")?;
+        let origin = args
+            .origin
+            .as_deref()
+            .ok_or("--origin is required with --url")?;
+        let mut request = Request::get(url, origin).map_err(|e| e.to_string())?;
+        request.method = args.method.as_bytes().to_vec();
+        request.headers = header_list(&args.headers)?;
+        request.credentials = match args.credentials.as_str() {
+            "omit" => CredentialsMode::Omit,
+            "same-origin" => CredentialsMode::SameOrigin,
+            "include" => CredentialsMode::Include,
+            other => return Err(format!("unknown credentials mode `{other}`")),
+        };
+        request.mode = match args.mode.as_str() {
+            "cors" => Mode::Cors,
+            "no-cors" => Mode::NoCors,
+            "same-origin" => Mode::SameOrigin,
+            "navigate" => Mode::Navigate,
+            other => return Err(format!("unknown mode `{other}`")),
+        };
+        let profile = Profile::by_name(&args.profile)
+            .ok_or_else(|| format!("unknown profile `{}`", args.profile))?;
+        let routes = crossorigin::explain::routes_from_flags(
+            request.url.as_str(),
+            args.preflight_status,
+            &header_list(&args.preflight_headers)?,
+            args.status,
+            &header_list(&args.response_headers)?,
+        );
+        Ok(crossorigin::explain::explain(
+            &Policy::new(profile),
+            request,
+            &routes,
+        ))
     }
 }

@@ -80,6 +80,12 @@ impl Record {
     }
 }
 
+/// The most method entries and the most header-name entries one record
+/// keeps: a hostile server listing thousands of names cannot grow a record
+/// without bound (names past this are simply not cached, so the request is
+/// preflighted again).
+pub const MAX_NAMES_PER_RECORD: usize = 256;
+
 /// What a record costs besides its strings: the record itself plus the
 /// hash map's slot (key, pointer and control byte, rounded up).
 const RECORD_OVERHEAD: usize = std::mem::size_of::<Record>() + 32;
@@ -391,7 +397,7 @@ fn upsert(
             found = true;
         }
     }
-    if !found && max_age > 0 {
+    if !found && max_age > 0 && entries.len() < MAX_NAMES_PER_RECORD {
         entries.push(Entry {
             name: name.into(),
             credentials,

@@ -194,6 +194,23 @@ pub struct Outgoing {
     pub credentials: bool,
 }
 
+impl Outgoing {
+    /// Converts to an `http::Request` at the edge. Fails where `http` cannot
+    /// hold a method, URL or header byte that the browser would send.
+    pub fn to_http(&self) -> Result<http::Request<Vec<u8>>, http::Error> {
+        let mut builder = http::Request::builder()
+            .method(http::Method::from_bytes(&self.method)?)
+            .uri(self.url.as_str());
+        for h in &self.headers {
+            builder = builder.header(
+                http::HeaderName::from_bytes(&h.name)?,
+                http::HeaderValue::from_bytes(&h.value)?,
+            );
+        }
+        builder.body(self.body.clone().unwrap_or_default())
+    }
+}
+
 /// The response to an [`Outgoing`] request could not be had: the connection
 /// failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

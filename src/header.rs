@@ -156,9 +156,73 @@ impl From<&http::HeaderMap> for HeaderList {
     }
 }
 
+/// Byte classes, one bit each, looked up in one table.
+const TOKEN: u8 = 1;
+const UNSAFE: u8 = 2;
+const LANGUAGE: u8 = 4;
+
+const fn byte_classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        let mut v = 0u8;
+        if c.is_ascii_alphanumeric() {
+            v |= TOKEN | LANGUAGE;
+        }
+        if matches!(
+            c,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        ) {
+            v |= TOKEN;
+        }
+        if (c < 0x20 && c != 0x09)
+            || matches!(
+                c,
+                b'"' | b'('
+                    | b')'
+                    | b':'
+                    | b'<'
+                    | b'>'
+                    | b'?'
+                    | b'@'
+                    | b'['
+                    | b'\\'
+                    | b']'
+                    | b'{'
+                    | b'}'
+                    | 0x7F
+            )
+        {
+            v |= UNSAFE;
+        }
+        if matches!(c, b' ' | b'*' | b',' | b'-' | b'.' | b';' | b'=') {
+            v |= LANGUAGE;
+        }
+        t[b] = v;
+        b += 1;
+    }
+    t
+}
+
+static BYTE_CLASSES: [u8; 256] = byte_classes();
+
 /// An HTTP token byte (`field-name`, `method`).
 pub fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    BYTE_CLASSES[usize::from(b)] & TOKEN != 0
 }
 
 /// Whether `name` is a header name (`fetch#header-name`): a token.
@@ -190,23 +254,7 @@ pub fn normalize_value(value: &[u8]) -> &[u8] {
 
 /// A CORS-unsafe request-header byte (`fetch#cors-unsafe-request-header-byte`).
 pub fn is_cors_unsafe_request_header_byte(b: u8) -> bool {
-    (b < 0x20 && b != 0x09)
-        || matches!(
-            b,
-            b'"' | b'('
-                | b')'
-                | b':'
-                | b'<'
-                | b'>'
-                | b'?'
-                | b'@'
-                | b'['
-                | b'\\'
-                | b']'
-                | b'{'
-                | b'}'
-                | 0x7F
-        )
+    BYTE_CLASSES[usize::from(b)] & UNSAFE != 0
 }
 
 /// The longest value a CORS-safelisted request-header may have, in bytes.
@@ -235,9 +283,9 @@ pub fn is_cors_safelisted_request_header(name: &[u8], value: &[u8]) -> bool {
     } else if name.eq_ignore_ascii_case(b"accept-language")
         || name.eq_ignore_ascii_case(b"content-language")
     {
-        value.iter().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b' ' | b'*' | b',' | b'-' | b'.' | b';' | b'=')
-        })
+        value
+            .iter()
+            .all(|b| BYTE_CLASSES[usize::from(*b)] & LANGUAGE != 0)
     } else if name.eq_ignore_ascii_case(b"content-type") {
         if value.iter().any(|b| is_cors_unsafe_request_header_byte(*b)) {
             return false;

@@ -250,7 +250,7 @@ pub(crate) fn parse_essence(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
             break;
         }
     }
-    let token = |s: &[u8]| !s.is_empty() && s.iter().all(|b| is_token_char(char::from(*b)));
+    let token = |s: &[u8]| !s.is_empty() && s.iter().all(|b| crate::header::is_token_byte(*b));
     if token(type_) && token(subtype) {
         Some((type_, subtype))
     } else {

@@ -427,7 +427,20 @@ impl Origin {
         match self {
             // A URL's opaque origin is always new, so never the same.
             Origin::Opaque(_) => false,
-            Origin::Tuple(_) => self.same_origin(&Origin::of(url)),
+            Origin::Tuple(t) => match Scheme::from_url_scheme(url.scheme()) {
+                // The common case, compared in place without building an origin.
+                Some(scheme) => {
+                    scheme == t.scheme
+                        && url.port() == t.port
+                        && match (url.host(), &t.host) {
+                            (Some(url::Host::Domain(d)), Host::Domain(td)) => d == td.as_str(),
+                            (Some(url::Host::Ipv4(a)), Host::Ipv4(b)) => a == *b,
+                            (Some(url::Host::Ipv6(a)), Host::Ipv6(b)) => a == *b,
+                            _ => false,
+                        }
+                }
+                None => self.same_origin(&Origin::of(url)),
+            },
         }
     }
 

@@ -432,7 +432,8 @@ pub fn is_bad_port(url: &Url) -> Option<u16> {
         return None;
     }
     let port = url.port_or_known_default()?;
-    BAD_PORTS.contains(&port).then_some(port)
+    // BAD_PORTS is sorted.
+    BAD_PORTS.binary_search(&port).ok().map(|_| port)
 }
 
 /// Decides what happens to a checked request before it is sent
@@ -494,5 +495,13 @@ pub(crate) fn decide_at(
             Ok(Decision::CorsWithPreflight)
         }
         _ => Ok(Decision::Cors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bad_ports_are_sorted_for_binary_search() {
+        assert!(super::BAD_PORTS.windows(2).all(|w| w[0] < w[1]));
     }
 }

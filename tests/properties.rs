@@ -779,6 +779,9 @@ fn cooperative_headers(acao: &'static str) -> Vec<(Vec<u8>, Vec<u8>)> {
             "Access-Control-Allow-Methods",
             "GET, POST, PUT, DELETE, PATCH, OPTIONS, X-CUSTOM, put, patch, delete, post, get",
         ),
+        ("Set-Cookie", SECRET_COOKIE),
+        (SECRET_HEADER, SECRET_VALUE),
+        ("Content-Type", "text/plain"),
         (
             "Access-Control-Allow-Headers",
             "x-trace, authorization, dpr, save-data, x-requested-with, if-none-match, \

@@ -278,19 +278,25 @@ impl PreflightCache {
         record.methods.retain(|e| e.live(now));
         record.headers.retain(|e| e.live(now));
         for m in methods {
+            // The same match as a lookup (`fetch#concept-cache-match-method`):
+            // `*` stands for any method only for an uncredentialed request.
             upsert(&mut record.methods, m, credentials, now, max_age, |e| {
-                &*e.name == *m || &*e.name == b"*"
+                &*e.name == *m || (!credentials && &*e.name == b"*")
             });
         }
         for h in header_names {
             let lower = h.to_ascii_lowercase();
+            // The same match as a lookup (`fetch#concept-cache-match-header`):
+            // `*` never stands for `Authorization`, nor for anything when the
+            // request is credentialed.
+            let star = !credentials && !crate::header::is_cors_non_wildcard_request_header_name(h);
             upsert(
                 &mut record.headers,
                 &lower,
                 credentials,
                 now,
                 max_age,
-                |e| e.name.eq_ignore_ascii_case(h) || &*e.name == b"*",
+                |e| e.name.eq_ignore_ascii_case(h) || (star && &*e.name == b"*"),
             );
         }
         let after = record.bytes();
@@ -390,6 +396,10 @@ impl PreflightCache {
     }
 }
 
+/// The last steps of `fetch#cors-preflight-fetch-0` for one name: every
+/// entry that matches gets the new max-age (counted from when it was
+/// stored); then, if no live entry matches any more (none did, or the new
+/// max-age ended them), a new entry is created.
 fn upsert(
     entries: &mut Vec<Entry>,
     name: &[u8],
@@ -398,14 +408,15 @@ fn upsert(
     max_age: u64,
     matches: impl Fn(&Entry) -> bool,
 ) {
-    let mut found = false;
+    let mut still_live = false;
     for e in entries.iter_mut() {
-        if matches(e) && (e.credentials || !credentials) {
+        if e.live(now) && matches(e) && (e.credentials || !credentials) {
             e.max_age = max_age;
-            found = true;
+            still_live |= e.live(now);
         }
     }
-    if !found && max_age > 0 && entries.len() < MAX_NAMES_PER_RECORD {
+    entries.retain(|e| e.live(now));
+    if !still_live && max_age > 0 && entries.len() < MAX_NAMES_PER_RECORD {
         entries.push(Entry {
             name: name.into(),
             credentials,

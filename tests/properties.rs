@@ -1373,11 +1373,6 @@ impl Departures {
         star_update_covers_authorization: false,
         update_then_create_per_name: false,
     };
-    const KNOWN: Departures = Departures {
-        star_update_ignores_credentials: true,
-        star_update_covers_authorization: true,
-        update_then_create_per_name: true,
-    };
 }
 
 /// The CORS-preflight cache of the standard: a list of entries, with the
@@ -1842,16 +1837,6 @@ fn run_bounded(
 proptest! {
     #![proptest_config(config())]
 
-    /// Unbounded cache: every answer equals the model's, the model
-    /// following the known departures D1-D3 (see [`Departures`]): so never a
-    /// hit for another partition, origin or URL, for a credentialed lookup
-    /// from an uncredentialed entry, after expiry or after a clear, and never
-    /// a miss the model does not have either.
-    #[test]
-    fn cache_equals_the_model_with_known_departures(ops in vec(cache_op(KEYS.len()), 1..60)) {
-        run_exact(&ops, Compare::Exact, Departures::KNOWN)?;
-    }
-
     /// Bounded cache (small capacity, small memory, a URL length limit):
     /// within its bounds under any sequence of operations, and every hit is
     /// one some history of the standard's cache (which may drop entries
@@ -1869,24 +1854,17 @@ proptest! {
     ) {
         run_bounded(&ops, capacity, eviction, memory_limit, max_url_len)?;
     }
-}
-
-proptest! {
-    #![proptest_config(config())]
 
     /// Unbounded cache against the standard itself: never a hit the
-    /// standard's cache would not give. Fails on D1 and D2 (see
-    /// `cache_known_departure_d1_*`, `_d2_*`); un-ignore once they are fixed.
+    /// standard's cache would not give. Guarded D1 and D2 (see `cache_regression_d1_*`, `_d2_*`), fixed.
     #[test]
-    #[ignore = "known departures D1, D2 of the cache from the standard: see cache_known_departure_*"]
     fn cache_never_hits_beyond_the_standard(ops in vec(cache_op(KEYS.len()), 1..60)) {
         run_exact(&ops, Compare::NoExtraHits, Departures::NONE)?;
     }
 
     /// Unbounded cache against the standard itself: every answer equal.
-    /// Fails on D1, D2 and D3; un-ignore once they are fixed.
+    /// Guarded D1-D3, fixed.
     #[test]
-    #[ignore = "known departures D1-D3 of the cache from the standard: see cache_known_departure_*"]
     fn cache_equals_the_standard(ops in vec(cache_op(KEYS.len()), 1..60)) {
         run_exact(&ops, Compare::Exact, Departures::NONE)?;
     }
@@ -1915,8 +1893,7 @@ fn secs(s: u64) -> Duration {
 /// max-age of a credentialed `*` entry stored for one second, so an
 /// uncredentialed `PATCH` skips its preflight for two hours.
 #[test]
-#[ignore = "known departure D1 (src/cache.rs upsert matches `*` for a credentialed store)"]
-fn cache_known_departure_d1_credentialed_store_extends_star() {
+fn cache_regression_d1_credentialed_store_extends_star() {
     let cache = spec_cache();
     cache.store(&KEY, true, &[b"*"], &[], 1, secs(0));
     cache.store(&KEY, true, &[b"GET"], &[], 7200, secs(0));
@@ -1931,8 +1908,7 @@ fn cache_known_departure_d1_credentialed_store_extends_star() {
 /// lookups never match) and not `PUT`, so every credentialed `PUT` is
 /// preflighted again.
 #[test]
-#[ignore = "known departure D1 (src/cache.rs upsert matches `*` for a credentialed store)"]
-fn cache_known_departure_d1_listed_method_not_cached_beside_star() {
+fn cache_regression_d1_listed_method_not_cached_beside_star() {
     let policy = Policy::new(Profile::spec());
     let request = || {
         Request::get("https://api.example/x", "https://app.example")
@@ -1963,8 +1939,7 @@ fn cache_known_departure_d1_listed_method_not_cached_beside_star() {
 /// entry), so a later request with `X-A` skips its preflight at 500 s
 /// though no preflight allowed `X-A` past 10 s. Driven end to end.
 #[test]
-#[ignore = "known departure D2 (src/cache.rs upsert lets `*` match Authorization)"]
-fn cache_known_departure_d2_authorization_extends_star() {
+fn cache_regression_d2_authorization_extends_star() {
     let policy = Policy::new(Profile::spec());
     let put = |header: &str| {
         Request::get("https://api.example/x", "https://app.example")
@@ -2006,8 +1981,7 @@ fn cache_known_departure_d2_authorization_extends_star() {
 /// `Authorization` caches no `Authorization` entry, so every request with
 /// `Authorization` is preflighted again.
 #[test]
-#[ignore = "known departure D2 (src/cache.rs upsert lets `*` match Authorization)"]
-fn cache_known_departure_d2_authorization_not_cached_beside_star() {
+fn cache_regression_d2_authorization_not_cached_beside_star() {
     let cache = spec_cache();
     cache.store(&KEY, false, &[], &[b"*", b"Authorization"], 600, secs(0));
     assert!(cache.header_match(&KEY, b"authorization", false, false, secs(1)));
@@ -2020,8 +1994,7 @@ fn cache_known_departure_d2_authorization_not_cached_beside_star() {
 /// the entry has expired by then, so a new one is created.) This one is a
 /// reading of the standard's order of steps; it only costs preflights.
 #[test]
-#[ignore = "known departure D3 (src/cache.rs upsert: update and create per name)"]
-fn cache_known_departure_d3_shorter_max_age_uncaches() {
+fn cache_regression_d3_shorter_max_age_uncaches() {
     let cache = spec_cache();
     cache.store(&KEY, false, &[b"PUT"], &[], 100, secs(0));
     cache.store(&KEY, false, &[b"PUT"], &[], 10, secs(50));

@@ -571,9 +571,6 @@ impl Origin {
         if input.is_empty() {
             return Err(E::Empty);
         }
-        if input.len() > MAX_SERIALIZED_ORIGIN {
-            return Err(E::TooLong);
-        }
         if input == b"null" {
             return Ok(Origin::new_opaque());
         }
@@ -646,10 +643,6 @@ impl Origin {
     }
 }
 
-/// The longest serialized origin [`Origin::parse`] accepts, in bytes: a
-/// scheme, a host of the longest DNS name and a port fit well inside.
-pub const MAX_SERIALIZED_ORIGIN: usize = 2048;
-
 impl PartialEq for Origin {
     fn eq(&self, other: &Origin) -> bool {
         self.same_origin(other)
@@ -696,8 +689,6 @@ impl fmt::Display for Origin {
 pub enum OriginParseError {
     /// The value is empty.
     Empty,
-    /// The value is longer than [`MAX_SERIALIZED_ORIGIN`].
-    TooLong,
     /// The value has a byte outside ASCII (hosts must be punycode).
     NotAscii,
     /// The value has a space, tab or control byte (no trimming is done).
@@ -731,7 +722,6 @@ impl fmt::Display for OriginParseError {
         use OriginParseError as E;
         f.write_str(match self {
             E::Empty => "the value is empty",
-            E::TooLong => "the value is too long to be an origin",
             E::NotAscii => "the value has non-ASCII bytes (hosts must be written in punycode)",
             E::WhitespaceOrControl => "the value contains a space, tab or control character",
             E::NullCase => "`null` must be written in lower case",

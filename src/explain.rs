@@ -51,8 +51,8 @@ pub fn explain(policy: &Policy, request: Request, routes: &[Route]) -> String {
             let dropped: Vec<String> = request
                 .headers
                 .iter()
-                .filter(|h| !r.headers.contains(&h.name))
-                .map(|h| String::from_utf8_lossy(&h.name).into_owned())
+                .filter(|h| !r.headers.contains(h.name))
+                .map(|h| String::from_utf8_lossy(h.name).into_owned())
                 .collect();
             if !dropped.is_empty() {
                 let _ = writeln!(
@@ -170,8 +170,8 @@ fn describe_sent(out: &mut String, n: usize, o: &Outgoing) {
         let _ = writeln!(
             out,
             "     {}: {}",
-            String::from_utf8_lossy(&h.name),
-            String::from_utf8_lossy(&h.value)
+            String::from_utf8_lossy(h.name),
+            String::from_utf8_lossy(h.value)
         );
     }
 }
@@ -182,8 +182,8 @@ fn describe_response(out: &mut String, r: &Response) {
         let _ = writeln!(
             out,
             "     {}: {}",
-            String::from_utf8_lossy(&h.name),
-            String::from_utf8_lossy(&h.value)
+            String::from_utf8_lossy(h.name),
+            String::from_utf8_lossy(h.value)
         );
     }
 }
@@ -260,10 +260,10 @@ pub fn routes_from_flags(
             .map(|h| {
                 (
                     crate::scenario::Bytes::Raw {
-                        bytes: h.name.clone(),
+                        bytes: h.name.to_vec(),
                     },
                     crate::scenario::Bytes::Raw {
-                        bytes: h.value.clone(),
+                        bytes: h.value.to_vec(),
                     },
                 )
             })

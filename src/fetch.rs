@@ -7,6 +7,7 @@
 //! ([`Step::Send`]), the embedder sends it and hands back the response
 //! ([`Fetch::receive`]), until the driver is done ([`Step::Done`]).
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use url::Url;
@@ -125,22 +126,29 @@ impl Policy {
         request: Request,
         now: Duration,
     ) -> Fetch<'p> {
-        let (state, request) = match request::check_script_request(request) {
+        let (state, mut request) = match request::check_script_request(request) {
             Ok(CheckedRequest { request }) => (State::MainFetch, request),
             Err(e) => (State::Done(Some(Err(e))), empty_request()),
         };
-        let mut headers = request.headers.clone();
+        // The fetch works on the request's method, headers and body, which
+        // redirects may rewrite; they move out of the request, uncopied.
+        let mut headers = std::mem::take(&mut request.headers);
         // Fetching step: `Accept: */*` where the script set none.
         if !headers.contains(b"accept") {
             headers.append("Accept", "*/*");
         }
+        let method = std::mem::take(&mut request.method);
+        let body = request.body.take();
+        let origin_serialized = request.origin.ascii_serialization();
         Fetch {
             policy: self,
             partition,
-            url_list: vec![request.url.clone()],
-            method: request.method.clone(),
-            body: request.body.clone(),
+            url_list: Vec::new(),
+            method,
+            body,
             headers,
+            origin_serialized,
+            tainted: false,
             request,
             tainting: ResponseTainting::Basic,
             redirect_count: 0,
@@ -231,7 +239,12 @@ pub struct Fetch<'p> {
     policy: &'p Policy,
     partition: &'p str,
     request: Request,
+    /// The URL list after its first URL (`request.url`): one per redirect.
     url_list: Vec<Url>,
+    /// The request origin's serialization, computed once.
+    origin_serialized: String,
+    /// Whether the redirect-taint is not "same-origin" (`Origin: null`).
+    tainted: bool,
     method: Vec<u8>,
     headers: HeaderList,
     body: Option<Vec<u8>>,
@@ -260,6 +273,15 @@ impl Fetch<'_> {
     /// The request's current URL.
     pub fn current_url(&self) -> &Url {
         self.url_list.last().unwrap_or(&self.request.url)
+    }
+
+    /// The whole URL list (`fetch#concept-request-url-list`).
+    fn urls(&self) -> impl Iterator<Item = &Url> {
+        std::iter::once(&self.request.url).chain(&self.url_list)
+    }
+
+    fn url_list_len(&self) -> usize {
+        1 + self.url_list.len()
     }
 
     /// What to do next. After [`Step::Send`], hand the response to
@@ -296,12 +318,10 @@ impl Fetch<'_> {
         if self.preflight_branch {
             // fetch#main-fetch: a network error in the preflight branch
             // clears the cache entries for the request.
-            let origin = self.serialized_origin();
-            let url = self.current_url().as_str().to_owned();
             self.policy.cache.clear(&CacheKey {
                 partition: self.partition,
-                origin: origin.as_bytes(),
-                url: &url,
+                origin: self.serialized_origin(),
+                url: self.current_url().as_str(),
             });
         }
         self.finish(Err(refusal));
@@ -315,9 +335,9 @@ impl Fetch<'_> {
             let response = data_url_response(&url);
             let filtered = response::filter(
                 ResponseTainting::Basic,
-                &response,
+                response,
                 &url,
-                self.url_list.len(),
+                self.url_list_len(),
                 self.request.credentials,
             );
             self.finish(Ok(filtered));
@@ -356,7 +376,7 @@ impl Fetch<'_> {
         let origin = self.serialized_origin();
         let key = CacheKey {
             partition: self.partition,
-            origin: origin.as_bytes(),
+            origin,
             url: self.current_url().as_str(),
         };
         let credentials = self.request.credentials == CredentialsMode::Include;
@@ -412,14 +432,14 @@ impl Fetch<'_> {
             headers: &self.headers,
             credentials: self.request.credentials,
             use_cors_preflight: self.request.use_cors_preflight,
-            origin: origin.as_bytes(),
+            origin,
         };
         match preflight::validate_preflight_response(&actual, response, &self.policy.profile) {
             Ok(result) => {
                 let url = self.current_url().as_str().to_owned();
                 let key = CacheKey {
                     partition: self.partition,
-                    origin: origin.as_bytes(),
+                    origin,
                     url: &url,
                 };
                 let headers: Vec<&[u8]> = if self.policy.profile.cache_wildcard_headers {
@@ -453,9 +473,8 @@ impl Fetch<'_> {
         }
         // fetch#http-fetch: the CORS check, on every response including redirects.
         if self.tainting == ResponseTainting::Cors {
-            let origin = self.serialized_origin();
             if let Err(e) = crate::cors::cors_check(
-                origin.as_bytes(),
+                self.serialized_origin(),
                 self.request.credentials,
                 &response.headers,
             ) {
@@ -478,22 +497,21 @@ impl Fetch<'_> {
                 _ => {
                     return match self.redirect(&response) {
                         Ok(true) => self.state = State::MainFetch,
-                        Ok(false) => self.finish_with(&response),
+                        Ok(false) => self.finish_with(response),
                         Err(e) => self.fail(e),
                     };
                 }
             }
         }
-        self.finish_with(&response);
+        self.finish_with(response);
     }
 
-    fn finish_with(&mut self, response: &Response) {
-        let url = self.current_url().clone();
+    fn finish_with(&mut self, response: Response) {
         let filtered = response::filter(
             self.tainting,
             response,
-            &url,
-            self.url_list.len(),
+            self.current_url(),
+            self.url_list_len(),
             self.request.credentials,
         );
         self.finish(Ok(filtered));
@@ -564,6 +582,7 @@ impl Fetch<'_> {
         }
         // Step 16.
         self.url_list.push(location_url);
+        self.tainted = self.redirect_taint() != Taint::SameOrigin;
         Ok(true)
     }
 
@@ -573,7 +592,7 @@ impl Fetch<'_> {
         let psl = &*self.policy.psl;
         let mut taint = Taint::SameOrigin;
         let mut last: Option<Origin> = None;
-        for url in &self.url_list {
+        for url in self.urls() {
             let this = Origin::of(url);
             let Some(last_origin) = last.replace(this.clone()) else {
                 continue;
@@ -589,15 +608,16 @@ impl Fetch<'_> {
     }
 
     /// Serializing a request origin (`fetch#serializing-a-request-origin`).
-    fn serialized_origin(&self) -> String {
-        if self.url_list.len() > 1 && self.redirect_taint() != Taint::SameOrigin {
-            return "null".to_owned();
+    fn serialized_origin(&self) -> &[u8] {
+        if self.tainted {
+            b"null"
+        } else {
+            self.origin_serialized.as_bytes()
         }
-        self.request.origin.ascii_serialization()
     }
 
     /// The `Origin` header value, if any (`fetch#append-a-request-origin-header`).
-    fn origin_header(&self, tainting: ResponseTainting, method: &[u8]) -> Option<String> {
+    fn origin_header(&self, tainting: ResponseTainting, method: &[u8]) -> Option<&[u8]> {
         let serialized = self.serialized_origin();
         if tainting == ResponseTainting::Cors {
             return Some(serialized);
@@ -620,15 +640,17 @@ impl Fetch<'_> {
             ReferrerPolicy::SameOrigin => !origin.same_origin_with_url(url),
             _ => false,
         };
-        Some(if null { "null".to_owned() } else { serialized })
+        Some(if null { b"null" } else { serialized })
     }
 
     /// The `Referer` value: the referrer is taken to be the page's origin
     /// URL (the scenario knows no document URL), trimmed by the referrer
     /// policy (Referrer Policy `#determine-requests-referrer`).
-    fn referer(&self) -> Option<String> {
+    fn referer(&self) -> bool {
         let origin = &self.request.origin;
-        let tuple = origin.as_tuple()?;
+        let Some(tuple) = origin.as_tuple() else {
+            return false;
+        };
         let url = self.current_url();
         let downgrade =
             tuple.scheme() == crate::origin::Scheme::Https && !is_potentially_trustworthy(url);
@@ -644,7 +666,7 @@ impl Fetch<'_> {
             | ReferrerPolicy::OriginWhenCrossOrigin
             | ReferrerPolicy::UnsafeUrl => true,
         };
-        send.then(|| format!("{origin}/"))
+        send
     }
 
     /// Headers every request gets in HTTP-network-or-cache fetch: `Referer`,
@@ -656,11 +678,14 @@ impl Fetch<'_> {
         method: &[u8],
         preflight: bool,
     ) {
-        if let Some(referer) = self.referer() {
-            headers.append("Referer", referer);
+        if self.referer() {
+            headers.append_with(b"Referer", |buf| {
+                buf.extend_from_slice(self.origin_serialized.as_bytes());
+                buf.push(b'/');
+            });
         }
         if let Some(origin) = self.origin_header(tainting, method) {
-            headers.append("Origin", origin);
+            headers.append(b"Origin", origin);
         }
         let url = self.current_url();
         let send_metadata = match self.policy.profile.sec_fetch {
@@ -689,11 +714,11 @@ impl Fetch<'_> {
         let origin = &self.request.origin;
         let psl = &*self.policy.psl;
         let mut site = "same-origin";
-        for url in &self.url_list {
-            let o = Origin::of(url);
-            if *origin == o {
+        for url in self.urls() {
+            if origin.same_origin_with_url(url) {
                 continue;
             }
+            let o = Origin::of(url);
             if same_site(origin, &o, psl) {
                 site = "same-site";
             } else {
@@ -721,9 +746,13 @@ impl Fetch<'_> {
 
     fn actual_outgoing(&mut self) -> Outgoing {
         self.requests += 1;
-        let mut headers = self.headers.clone();
+        // Room for what the browser adds, so appending does not reallocate.
+        let mut headers = HeaderList::with_capacity(self.headers.len() + 6, 256);
+        headers.extend_from(&self.headers);
         match &self.body {
-            Some(b) => headers.append("Content-Length", b.len().to_string()),
+            Some(b) => headers.append_with(b"Content-Length", |buf| {
+                let _ = write!(ByteWriter(buf), "{}", b.len());
+            }),
             None if self.method == b"POST" || self.method == b"PUT" => {
                 headers.append("Content-Length", "0")
             }
@@ -840,4 +869,14 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Writes formatted text into a byte buffer.
+struct ByteWriter<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for ByteWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
 }

@@ -7,17 +7,28 @@
 use crate::method::is_forbidden_method;
 use crate::mime;
 
-/// One header: a name and a value, as bytes.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Header {
+/// One header of a [`HeaderList`], borrowed: a name and a value, as bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Header<'a> {
     /// The name, as given (case kept).
-    pub name: Vec<u8>,
+    pub name: &'a [u8],
     /// The value.
-    pub value: Vec<u8>,
+    pub value: &'a [u8],
+}
+
+/// Where one header's name and value sit in the list's buffer: the name
+/// starts at `start`, the value follows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Span {
+    start: usize,
+    name_len: usize,
+    value_len: usize,
 }
 
 /// An ordered header list (`fetch#concept-header-list`): repeated names
-/// allowed, case kept, raw bytes.
+/// allowed, case kept, raw bytes. All names and values live in one buffer,
+/// so building, cloning and filtering a list costs two allocations, not two
+/// per header.
 ///
 /// ```
 /// use crossorigin::HeaderList;
@@ -27,10 +38,25 @@ pub struct Header {
 /// h.append("x-trace", "2");
 /// assert_eq!(h.get(b"X-TRACE").as_deref(), Some(&b"1, 2"[..]));
 /// assert!(h.contains(b"accept"));
+/// assert_eq!(h.iter().next().unwrap().name, b"Accept");
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct HeaderList {
-    headers: Vec<Header>,
+    buf: Vec<u8>,
+    spans: Vec<Span>,
+}
+
+impl std::fmt::Debug for HeaderList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.iter().map(|h| {
+                (
+                    String::from_utf8_lossy(h.name),
+                    String::from_utf8_lossy(h.value),
+                )
+            }))
+            .finish()
+    }
 }
 
 impl HeaderList {
@@ -39,32 +65,74 @@ impl HeaderList {
         HeaderList::default()
     }
 
+    /// An empty list with room for `headers` headers of `bytes` bytes in all.
+    pub fn with_capacity(headers: usize, bytes: usize) -> HeaderList {
+        HeaderList {
+            buf: Vec::with_capacity(bytes),
+            spans: Vec::with_capacity(headers),
+        }
+    }
+
     /// Appends a header (`fetch#concept-header-list-append`), keeping the
     /// name's case as given.
     pub fn append(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
-        self.headers.push(Header {
-            name: name.as_ref().to_vec(),
-            value: value.as_ref().to_vec(),
+        let (name, value) = (name.as_ref(), value.as_ref());
+        let start = self.buf.len();
+        self.buf.extend_from_slice(name);
+        self.buf.extend_from_slice(value);
+        self.spans.push(Span {
+            start,
+            name_len: name.len(),
+            value_len: value.len(),
         });
+    }
+
+    /// Appends a header whose value is written by `write` straight into the
+    /// list (no intermediate string).
+    pub fn append_with(&mut self, name: &[u8], write: impl FnOnce(&mut Vec<u8>)) {
+        let start = self.buf.len();
+        self.buf.extend_from_slice(name);
+        write(&mut self.buf);
+        self.spans.push(Span {
+            start,
+            name_len: name.len(),
+            value_len: self.buf.len() - start - name.len(),
+        });
+    }
+
+    /// Appends every header of another list.
+    pub fn extend_from(&mut self, other: &HeaderList) {
+        let base = self.buf.len();
+        self.buf.extend_from_slice(&other.buf);
+        self.spans.extend(other.spans.iter().map(|s| Span {
+            start: s.start + base,
+            ..*s
+        }));
+    }
+
+    fn header(&self, s: &Span) -> Header<'_> {
+        let name_end = s.start + s.name_len;
+        Header {
+            name: &self.buf[s.start..name_end],
+            value: &self.buf[name_end..name_end + s.value_len],
+        }
     }
 
     /// Whether a header with this name is in the list (case-insensitive).
     pub fn contains(&self, name: &[u8]) -> bool {
-        self.headers
-            .iter()
-            .any(|h| h.name.eq_ignore_ascii_case(name))
+        self.iter().any(|h| h.name.eq_ignore_ascii_case(name))
     }
 
     /// Gets a header (`fetch#concept-header-list-get`): every value of the
     /// name, combined with `, `, or `None`.
     pub fn get(&self, name: &[u8]) -> Option<Vec<u8>> {
         let mut out: Option<Vec<u8>> = None;
-        for h in self.values(name) {
+        for v in self.values(name) {
             match &mut out {
-                None => out = Some(h.to_vec()),
-                Some(v) => {
-                    v.extend_from_slice(b", ");
-                    v.extend_from_slice(h);
+                None => out = Some(v.to_vec()),
+                Some(o) => {
+                    o.extend_from_slice(b", ");
+                    o.extend_from_slice(v);
                 }
             }
         }
@@ -73,67 +141,102 @@ impl HeaderList {
 
     /// Every value of the name, in order.
     pub fn values<'a>(&'a self, name: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.headers
-            .iter()
+        self.iter()
             .filter(move |h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_slice())
+            .map(|h| h.value)
     }
 
     /// Removes every header with this name (`fetch#concept-header-list-delete`).
     pub fn delete(&mut self, name: &[u8]) {
-        self.headers.retain(|h| !h.name.eq_ignore_ascii_case(name));
+        self.retain(|h| !h.name.eq_ignore_ascii_case(name));
     }
 
     /// Sets a header (`fetch#concept-header-list-set`): replaces the first
     /// header of that name and removes the others, or appends.
     pub fn set(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
-        let name = name.as_ref();
-        if let Some(i) = self
-            .headers
-            .iter()
-            .position(|h| h.name.eq_ignore_ascii_case(name))
-        {
-            self.headers[i].value = value.as_ref().to_vec();
-            let mut seen = 0usize;
-            self.headers.retain(|h| {
-                if h.name.eq_ignore_ascii_case(name) {
-                    seen += 1;
-                    seen == 1
-                } else {
-                    true
+        let (name, value) = (name.as_ref(), value.as_ref());
+        let mut out = HeaderList::with_capacity(self.len() + 1, self.buf.len() + value.len());
+        let mut done = false;
+        for h in self.iter() {
+            if h.name.eq_ignore_ascii_case(name) {
+                if !done {
+                    out.append(h.name, value);
+                    done = true;
                 }
-            });
-        } else {
-            self.append(name, value);
+            } else {
+                out.append(h.name, h.value);
+            }
         }
+        if !done {
+            out.append(name, value);
+        }
+        *self = out;
     }
 
     /// The headers in order.
-    pub fn iter(&self) -> std::slice::Iter<'_, Header> {
-        self.headers.iter()
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            list: self,
+            spans: self.spans.iter(),
+        }
     }
 
     /// The number of headers.
     pub fn len(&self) -> usize {
-        self.headers.len()
+        self.spans.len()
     }
 
     /// Whether the list is empty.
     pub fn is_empty(&self) -> bool {
-        self.headers.is_empty()
+        self.spans.is_empty()
     }
 
-    /// Keeps only the headers for which `keep` returns true.
-    pub fn retain(&mut self, mut keep: impl FnMut(&Header) -> bool) {
-        self.headers.retain(|h| keep(h));
+    /// Keeps only the headers for which `keep` returns true, in place.
+    pub fn retain(&mut self, mut keep: impl FnMut(Header<'_>) -> bool) {
+        let mut write = 0usize;
+        let mut kept = 0usize;
+        for i in 0..self.spans.len() {
+            let s = self.spans[i];
+            let name_end = s.start + s.name_len;
+            let h = Header {
+                name: &self.buf[s.start..name_end],
+                value: &self.buf[name_end..name_end + s.value_len],
+            };
+            if keep(h) {
+                let len = s.name_len + s.value_len;
+                self.buf.copy_within(s.start..s.start + len, write);
+                self.spans[kept] = Span { start: write, ..s };
+                write += len;
+                kept += 1;
+            }
+        }
+        self.buf.truncate(write);
+        self.spans.truncate(kept);
+    }
+}
+
+/// The headers of a [`HeaderList`], in order.
+#[derive(Clone, Debug)]
+pub struct Iter<'a> {
+    list: &'a HeaderList,
+    spans: std::slice::Iter<'a, Span>,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = Header<'a>;
+    fn next(&mut self) -> Option<Header<'a>> {
+        self.spans.next().map(|s| self.list.header(s))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.spans.size_hint()
     }
 }
 
 impl<'a> IntoIterator for &'a HeaderList {
-    type Item = &'a Header;
-    type IntoIter = std::slice::Iter<'a, Header>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.headers.iter()
+    type Item = Header<'a>;
+    type IntoIter = Iter<'a>;
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
     }
 }
 
@@ -696,7 +799,7 @@ pub fn extract_token_list<'a>(
     }
     let mut values = Vec::new();
     for h in list.iter().filter(|h| h.name.eq_ignore_ascii_case(name)) {
-        for_each_token(&h.value, |t| values.push(t))?;
+        for_each_token(h.value, |t| values.push(t))?;
     }
     Ok(Some(values))
 }

@@ -299,7 +299,10 @@ pub fn check_script_request(mut request: Request) -> Result<CheckedRequest, Refu
             method: request.method,
         });
     }
-    request.method = method::normalize(&request.method).to_vec();
+    let normalized = method::normalize(&request.method);
+    if normalized != request.method.as_slice() {
+        request.method = normalized.to_vec();
+    }
     // no-cors: the method must be safelisted; the guard becomes request-no-cors.
     let no_cors = request.mode == Mode::NoCors;
     if no_cors && !method::is_cors_safelisted_method(&request.method) {
@@ -307,40 +310,49 @@ pub fn check_script_request(mut request: Request) -> Result<CheckedRequest, Refu
             method: request.method,
         });
     }
-    // Headers: fill, appending each with validation.
-    let given = std::mem::take(&mut request.headers);
-    let mut headers = HeaderList::new();
-    for h in &given {
-        let value = header::normalize_value(&h.value);
-        if !header::is_header_name(&h.name) {
+    // Headers: validate each; rebuild the list only when one is dropped or
+    // its value trimmed (the common request is kept as it is).
+    let mut rebuild = no_cors;
+    for h in &request.headers {
+        let value = header::normalize_value(h.value);
+        if !header::is_header_name(h.name) {
             return Err(Refusal::InvalidHeaderName {
-                name: h.name.clone(),
+                name: h.name.to_vec(),
             });
         }
         if !header::is_header_value(value) {
             return Err(Refusal::InvalidHeaderValue {
-                name: h.name.clone(),
-                value: h.value.clone(),
+                name: h.name.to_vec(),
+                value: h.value.to_vec(),
             });
         }
-        if no_cors {
-            let mut combined = headers.get(&h.name).unwrap_or_default();
-            if !combined.is_empty() || headers.contains(&h.name) {
-                combined.extend_from_slice(b", ");
-            }
-            combined.extend_from_slice(value);
-            if !header::is_no_cors_safelisted_request_header(&h.name, &combined) {
+        rebuild |=
+            value.len() != h.value.len() || header::is_forbidden_request_header(h.name, value);
+    }
+    if rebuild {
+        let given = std::mem::take(&mut request.headers);
+        let mut headers = HeaderList::with_capacity(given.len(), 0);
+        for h in &given {
+            let value = header::normalize_value(h.value);
+            if no_cors {
+                let mut combined = headers.get(h.name).unwrap_or_default();
+                if headers.contains(h.name) {
+                    combined.extend_from_slice(b", ");
+                }
+                combined.extend_from_slice(value);
+                if !header::is_no_cors_safelisted_request_header(h.name, &combined) {
+                    continue;
+                }
+            } else if header::is_forbidden_request_header(h.name, value) {
                 continue;
             }
-        } else if header::is_forbidden_request_header(&h.name, value) {
-            continue;
+            headers.append(h.name, value);
+            if no_cors {
+                headers.retain(|h| !header::is_privileged_no_cors_request_header_name(h.name));
+            }
         }
-        headers.append(&h.name, value);
-        if no_cors {
-            headers.retain(|h| !header::is_privileged_no_cors_request_header_name(&h.name));
-        }
+        request.headers = headers;
     }
-    request.headers = headers;
     Ok(CheckedRequest { request })
 }
 

@@ -132,48 +132,88 @@ pub enum Exposed<'a> {
     Names(Vec<&'a [u8]>),
 }
 
+/// Whether a header of a CORS response is visible to the script
+/// (`fetch#concept-filtered-response-cors`): a CORS-safelisted
+/// response-header name given the CORS-exposed header-name list, which
+/// `*` without credentials makes every name of the response.
+fn cors_visible(name: &[u8], headers: &HeaderList, credentials: CredentialsMode) -> bool {
+    if header::is_forbidden_response_header_name(name) {
+        return false;
+    }
+    if header::CORS_SAFELISTED_RESPONSE_HEADER_NAMES
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+    {
+        return true;
+    }
+    let mut exposed = false;
+    let mut star = false;
+    for value in headers.values(b"access-control-expose-headers") {
+        let parsed = header::for_each_token(value, |t| {
+            exposed |= t.eq_ignore_ascii_case(name);
+            star |= t == b"*";
+        });
+        if parsed.is_err() {
+            // A value that does not parse exposes nothing.
+            return false;
+        }
+    }
+    exposed || (star && credentials != CredentialsMode::Include)
+}
+
 /// Builds the filtered response for a response tainting
-/// (`fetch#concept-filtered-response-basic`, `-cors`, `-opaque`).
+/// (`fetch#concept-filtered-response-basic`, `-cors`, `-opaque`), taking the
+/// response and filtering its headers in place.
 pub fn filter(
     tainting: crate::request::ResponseTainting,
-    response: &Response,
+    mut response: Response,
     url: &Url,
     url_list_len: usize,
     credentials: CredentialsMode,
 ) -> FilteredResponse {
     use crate::request::ResponseTainting as T;
     match tainting {
-        T::Basic => FilteredResponse {
-            response_type: ResponseType::Basic,
-            status: response.status,
-            url: Some(url.clone()),
-            redirected: url_list_len > 1,
-            headers: response
+        T::Basic => {
+            response
                 .headers
-                .iter()
-                .filter(|h| !header::is_forbidden_response_header_name(&h.name))
-                .map(|h| (&h.name, &h.value))
-                .collect(),
-        },
+                .retain(|h| !header::is_forbidden_response_header_name(h.name));
+            FilteredResponse {
+                response_type: ResponseType::Basic,
+                status: response.status,
+                url: Some(url.clone()),
+                redirected: url_list_len > 1,
+                headers: response.headers,
+            }
+        }
         T::Cors => {
-            let exposed = cors_exposed_header_names(&response.headers, credentials);
-            let headers = response
-                .headers
-                .iter()
-                .filter(|h| match &exposed {
-                    Exposed::All => !header::is_forbidden_response_header_name(&h.name),
-                    Exposed::Names(names) => {
-                        header::is_cors_safelisted_response_header_name(&h.name, names)
-                    }
-                })
-                .map(|h| (&h.name, &h.value))
-                .collect();
+            // Decide visibility against the unfiltered list first (the
+            // exposure header itself may be filtered out).
+            let mut keep = Vec::new();
+            let mut keep_bits = 0u64;
+            for (i, h) in response.headers.iter().enumerate() {
+                let visible = cors_visible(h.name, &response.headers, credentials);
+                if i < 64 {
+                    keep_bits |= u64::from(visible) << i;
+                } else {
+                    keep.push(visible);
+                }
+            }
+            let mut i = 0usize;
+            response.headers.retain(|_| {
+                let k = if i < 64 {
+                    keep_bits >> i & 1 == 1
+                } else {
+                    keep.get(i - 64).copied().unwrap_or(false)
+                };
+                i += 1;
+                k
+            });
             FilteredResponse {
                 response_type: ResponseType::Cors,
                 status: response.status,
                 url: Some(url.clone()),
                 redirected: url_list_len > 1,
-                headers,
+                headers: response.headers,
             }
         }
         T::Opaque => FilteredResponse {

@@ -170,9 +170,8 @@ fn run_case(table: &str, c: &Value) -> Option<String> {
         }
         "cors-unsafe-request-header-names" => {
             let list = header_list(&c["headers"]);
-            let names = header::cors_unsafe_request_header_names(
-                list.iter().map(|h| (h.name.as_slice(), h.value.as_slice())),
-            );
+            let names =
+                header::cors_unsafe_request_header_names(list.iter().map(|h| (h.name, h.value)));
             let names2 =
                 crossorigin::request::unsafe_header_names(&list, &crossorigin::Profile::spec());
             assert_eq!(

@@ -158,13 +158,13 @@ pub fn header_value(data: &[u8]) {
         if let Ok(checked) = check_script_request(req) {
             for h in &checked.request.headers {
                 assert!(
-                    !header::is_forbidden_request_header(&h.name, &h.value),
+                    !header::is_forbidden_request_header(h.name, h.value),
                     "the Fetch API kept {:?}",
-                    lossy(&h.name)
+                    lossy(h.name)
                 );
                 if mode == Mode::NoCors {
                     assert!(header::is_no_cors_safelisted_request_header(
-                        &h.name, &h.value
+                        h.name, h.value
                     ));
                 }
             }
@@ -224,8 +224,8 @@ pub fn header_list_values(data: &[u8]) {
         _ => panic!("extract_token_list gave {result:?}, expected {expected:?}"),
     }
     for h in &list {
-        let _ = header::get_decode_split(&h.value);
-        let _ = header::list_grammar(&h.name);
+        let _ = header::get_decode_split(h.value);
+        let _ = header::list_grammar(h.name);
     }
     let _ = header::extract_delta_seconds(&list);
     for profile in Profile::all() {
@@ -353,7 +353,7 @@ pub fn preflight_response(data: &[u8]) {
     let header_star = names.iter().any(|n| n == b"*");
     for h in &request_headers {
         if h.name.eq_ignore_ascii_case(b"authorization") && !profile.wildcard_covers_authorization {
-            assert!(listed(&h.name), "Authorization passed without being listed");
+            assert!(listed(h.name), "Authorization passed without being listed");
         }
     }
     for name in request::unsafe_header_names(&request_headers, &profile) {
@@ -659,7 +659,7 @@ pub fn check_trace(request: &Request, trace: &Trace) {
                 assert!(
                     PREFLIGHT_HEADER_NAMES.contains(&&lower[..]),
                     "a preflight carries {:?}",
-                    lossy(&h.name)
+                    lossy(h.name)
                 );
             }
             assert_eq!(out.headers.get(b"accept").as_deref(), Some(&b"*/*"[..]));
@@ -669,9 +669,9 @@ pub fn check_trace(request: &Request, trace: &Trace) {
                 let browser_set = matches!(&lower[..], b"origin" | b"referer" | b"content-length")
                     || lower.starts_with(b"sec-fetch-");
                 assert!(
-                    browser_set || !header::is_forbidden_request_header(&h.name, &h.value),
+                    browser_set || !header::is_forbidden_request_header(h.name, h.value),
                     "a request carries the forbidden header {:?}",
-                    lossy(&h.name)
+                    lossy(h.name)
                 );
             }
         }
@@ -683,9 +683,9 @@ pub fn check_trace(request: &Request, trace: &Trace) {
     };
     for h in &f.headers {
         assert!(
-            !header::is_forbidden_response_header_name(&h.name),
+            !header::is_forbidden_response_header_name(h.name),
             "{:?} is visible",
-            lossy(&h.name)
+            lossy(h.name)
         );
     }
     match f.response_type {

@@ -211,8 +211,8 @@ impl Outgoing {
             .uri(self.url.as_str());
         for h in &self.headers {
             builder = builder.header(
-                http::HeaderName::from_bytes(&h.name)?,
-                http::HeaderValue::from_bytes(&h.value)?,
+                http::HeaderName::from_bytes(h.name)?,
+                http::HeaderValue::from_bytes(h.value)?,
             );
         }
         builder.body(self.body.clone().unwrap_or_default())
@@ -573,12 +573,12 @@ impl Fetch<'_> {
             self.method = b"GET".to_vec();
             self.body = None;
             self.headers
-                .retain(|h| !header::is_request_body_header_name(&h.name));
+                .retain(|h| !header::is_request_body_header_name(h.name));
         }
         // Step 13: `Authorization` goes when the origin changes.
         if Origin::of(&current) != Origin::of(&location_url) {
             self.headers
-                .retain(|h| !header::is_cors_non_wildcard_request_header_name(&h.name));
+                .retain(|h| !header::is_cors_non_wildcard_request_header_name(h.name));
         }
         // Step 16.
         self.url_list.push(location_url);
@@ -655,7 +655,8 @@ impl Fetch<'_> {
         let downgrade =
             tuple.scheme() == crate::origin::Scheme::Https && !is_potentially_trustworthy(url);
         let same = origin.same_origin_with_url(url);
-        let send = match self.request.referrer_policy {
+
+        match self.request.referrer_policy {
             ReferrerPolicy::NoReferrer => false,
             ReferrerPolicy::NoReferrerWhenDowngrade
             | ReferrerPolicy::StrictOrigin
@@ -665,8 +666,7 @@ impl Fetch<'_> {
             ReferrerPolicy::Origin
             | ReferrerPolicy::OriginWhenCrossOrigin
             | ReferrerPolicy::UnsafeUrl => true,
-        };
-        send
+        }
     }
 
     /// Headers every request gets in HTTP-network-or-cache fetch: `Referer`,

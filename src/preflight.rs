@@ -135,7 +135,7 @@ pub fn validate_preflight_response<'r>(
     // Step 7.6: `Authorization` is never covered by `*` (unless the profile says so).
     if !profile.wildcard_covers_authorization {
         for hdr in actual.headers {
-            if header::is_cors_non_wildcard_request_header_name(&hdr.name) && !listed(&hdr.name) {
+            if header::is_cors_non_wildcard_request_header_name(hdr.name) && !listed(hdr.name) {
                 return Err(Refusal::HeaderDisallowedByPreflightResponse {
                     name: hdr.name.to_ascii_lowercase(),
                     wildcard_not_applicable: header_star,

@@ -400,7 +400,7 @@ pub fn needs_preflight(
 pub fn has_unsafe_header(headers: &HeaderList, profile: &Profile) -> bool {
     let mut total = 0usize;
     for h in headers {
-        if !profile.is_safelisted_request_header(&h.name, &h.value) {
+        if !profile.is_safelisted_request_header(h.name, h.value) {
             return true;
         }
         total += h.value.len();
@@ -415,11 +415,11 @@ pub fn unsafe_header_names(headers: &HeaderList, profile: &Profile) -> Vec<Vec<u
     let mut potentially: Vec<&[u8]> = Vec::new();
     let mut total = 0usize;
     for h in headers {
-        if profile.is_safelisted_request_header(&h.name, &h.value) {
-            potentially.push(&h.name);
+        if profile.is_safelisted_request_header(h.name, h.value) {
+            potentially.push(h.name);
             total += h.value.len();
         } else {
-            unsafe_names.push(&h.name);
+            unsafe_names.push(h.name);
         }
     }
     if total > header::SAFELISTED_TOTAL_MAX {

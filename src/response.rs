@@ -96,7 +96,7 @@ impl FilteredResponse {
         let mut names: Vec<String> = self
             .headers
             .iter()
-            .map(|h| String::from_utf8_lossy(&h.name).to_ascii_lowercase())
+            .map(|h| String::from_utf8_lossy(h.name).to_ascii_lowercase())
             .collect();
         names.sort();
         names.dedup();

@@ -450,7 +450,7 @@ pub fn run_fetch(policy: &Policy, request: Request, routes: &[Route], now: Durat
                 "method": String::from_utf8_lossy(&s.method),
                 "url": s.url.as_str(),
                 "headers": s.headers.iter().map(|h| json!([
-                    String::from_utf8_lossy(&h.name), String::from_utf8_lossy(&h.value)
+                    String::from_utf8_lossy(h.name), String::from_utf8_lossy(h.value)
                 ])).collect::<Vec<_>>(),
             })
         })

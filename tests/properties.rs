@@ -1036,7 +1036,7 @@ fn check_trace(spec: &RequestSpec, profile: &Profile, trace: &Trace) -> Result<(
         .map(|c| {
             c.headers
                 .iter()
-                .filter(|h| !profile.is_safelisted_request_header(&h.name, &h.value))
+                .filter(|h| !profile.is_safelisted_request_header(h.name, h.value))
                 .map(|h| h.name.to_ascii_lowercase())
                 .collect()
         })
@@ -1051,13 +1051,13 @@ fn check_trace(spec: &RequestSpec, profile: &Profile, trace: &Trace) -> Result<(
                 prop_assert!(
                     PREFLIGHT_HEADER_NAMES.iter().any(|n| n.as_bytes() == lower),
                     "preflight carries {:?}",
-                    String::from_utf8_lossy(&h.name)
+                    String::from_utf8_lossy(h.name)
                 );
                 prop_assert!(lower != b"cookie" && lower != b"authorization");
                 prop_assert!(
                     !unsafe_names.contains(&lower) || lower == b"accept",
                     "preflight carries the request's unsafe header {:?}",
-                    String::from_utf8_lossy(&h.name)
+                    String::from_utf8_lossy(h.name)
                 );
             }
             prop_assert_eq!(out.headers.get(b"accept"), Some(b"*/*".to_vec()));
@@ -1067,10 +1067,10 @@ fn check_trace(spec: &RequestSpec, profile: &Profile, trace: &Trace) -> Result<(
                 let browser_set = matches!(&lower[..], b"origin" | b"referer" | b"content-length")
                     || lower.starts_with(b"sec-fetch-");
                 prop_assert!(
-                    browser_set || !header::is_forbidden_request_header(&h.name, &h.value),
+                    browser_set || !header::is_forbidden_request_header(h.name, h.value),
                     "request carries the forbidden header {:?}: {:?}",
-                    String::from_utf8_lossy(&h.name),
-                    String::from_utf8_lossy(&h.value)
+                    String::from_utf8_lossy(h.name),
+                    String::from_utf8_lossy(h.value)
                 );
             }
         }
@@ -1080,9 +1080,9 @@ fn check_trace(spec: &RequestSpec, profile: &Profile, trace: &Trace) -> Result<(
             prop_assert!(script_view(&trace.result).is_some());
             for h in &f.headers {
                 prop_assert!(
-                    !header::is_forbidden_response_header_name(&h.name),
+                    !header::is_forbidden_response_header_name(h.name),
                     "{:?} is visible",
-                    String::from_utf8_lossy(&h.name)
+                    String::from_utf8_lossy(h.name)
                 );
             }
             match f.response_type {
@@ -1137,7 +1137,7 @@ fn check_trace(spec: &RequestSpec, profile: &Profile, trace: &Trace) -> Result<(
                         prop_assert!(
                             ok,
                             "{:?} visible but not exposed",
-                            String::from_utf8_lossy(&h.name)
+                            String::from_utf8_lossy(h.name)
                         );
                     }
                 }

@@ -442,20 +442,14 @@ impl Fetch<'_> {
                     origin,
                     url: &url,
                 };
-                let headers: Vec<&[u8]> = if self.policy.profile.cache_wildcard_headers {
-                    result.header_names.clone()
-                } else {
-                    result
-                        .header_names
-                        .iter()
-                        .copied()
-                        .filter(|n| *n != b"*")
-                        .collect()
-                };
+                let mut headers = result.header_names();
+                if !self.policy.profile.cache_wildcard_headers {
+                    headers.retain(|n| *n != b"*");
+                }
                 self.policy.cache.store(
                     &key,
                     self.request.credentials == CredentialsMode::Include,
-                    &result.methods,
+                    &result.methods(),
                     &headers,
                     result.max_age,
                     self.now,

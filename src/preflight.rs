@@ -24,25 +24,57 @@ use crate::response::{Response, is_ok_status, is_redirect_status};
 /// assert_eq!(p.get(b"access-control-request-headers").unwrap(), b"content-type,x-a,x-b");
 /// ```
 pub fn preflight_headers(method: &[u8], headers: &HeaderList, profile: &Profile) -> HeaderList {
-    let mut out = HeaderList::new();
+    let mut out = HeaderList::with_capacity(8, 256);
     out.append("Accept", "*/*");
     out.append("Access-Control-Request-Method", method);
-    let names = unsafe_header_names(headers, profile);
-    if !names.is_empty() {
-        out.append("Access-Control-Request-Headers", names.join(&b","[..]));
+    let mut value = Vec::new();
+    if crate::request::write_unsafe_header_names(headers, profile, &mut value) {
+        out.append("Access-Control-Request-Headers", &value);
     }
     out
 }
 
-/// What a successful preflight allows, for the cache.
+/// What a successful preflight allows, for the cache: read lazily from the
+/// response's (already validated) headers, so validating allocates nothing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PreflightResult<'a> {
-    /// The methods (`*` included as given).
-    pub methods: Vec<&'a [u8]>,
-    /// The header names (`*` included as given).
-    pub header_names: Vec<&'a [u8]>,
+    headers: &'a HeaderList,
+    /// The request's method, when `Access-Control-Allow-Methods` is absent
+    /// and the use-CORS-preflight flag is set (step 7.4).
+    implied_method: Option<&'a [u8]>,
     /// The max-age in seconds, after the profile's default and cap.
     pub max_age: u64,
+}
+
+impl<'a> PreflightResult<'a> {
+    /// The methods (`*` included as given), in order.
+    pub fn methods(&self) -> Vec<&'a [u8]> {
+        let mut out: Vec<&'a [u8]> = self.implied_method.into_iter().collect();
+        tokens_of(self.headers, b"access-control-allow-methods", |t| {
+            out.push(t)
+        });
+        out
+    }
+
+    /// The header names (`*` included as given), in order.
+    pub fn header_names(&self) -> Vec<&'a [u8]> {
+        let mut out = Vec::new();
+        tokens_of(self.headers, b"access-control-allow-headers", |t| {
+            out.push(t)
+        });
+        out
+    }
+}
+
+/// Calls `f` with every token of every header named `name`; returns
+/// whether they all parsed (`fetch#extract-header-list-values`, `#token`).
+fn tokens_of<'a>(headers: &'a HeaderList, name: &[u8], mut f: impl FnMut(&'a [u8])) -> bool {
+    for h in headers.iter() {
+        if h.name.eq_ignore_ascii_case(name) && header::for_each_token(h.value, &mut f).is_err() {
+            return false;
+        }
+    }
+    true
 }
 
 /// The actual request as preflight validation sees it.
@@ -99,29 +131,34 @@ pub fn validate_preflight_response<'r>(
         return Err(Refusal::PreflightInvalidStatus { status });
     }
     let h = &response.headers;
-    // Step 7.1-7.3.
-    let methods = header::extract_token_list(b"access-control-allow-methods", h).map_err(|_| {
-        Refusal::InvalidAllowMethodsPreflightResponse {
+    // Step 7.1-7.3: both lists must parse; scanned once here, without
+    // building them.
+    let (mut method_listed, mut method_star) = (false, false);
+    let methods_ok = tokens_of(h, b"access-control-allow-methods", |t| {
+        method_listed |= t == actual.method;
+        method_star |= t == b"*";
+    });
+    if !methods_ok {
+        return Err(Refusal::InvalidAllowMethodsPreflightResponse {
             value: h.get(b"access-control-allow-methods").unwrap_or_default(),
-        }
-    })?;
-    let header_names =
-        header::extract_token_list(b"access-control-allow-headers", h).map_err(|_| {
-            Refusal::InvalidAllowHeadersPreflightResponse {
-                value: h.get(b"access-control-allow-headers").unwrap_or_default(),
-            }
-        })?;
+        });
+    }
+    let mut header_star = false;
+    if !tokens_of(h, b"access-control-allow-headers", |t| {
+        header_star |= t == b"*"
+    }) {
+        return Err(Refusal::InvalidAllowHeadersPreflightResponse {
+            value: h.get(b"access-control-allow-headers").unwrap_or_default(),
+        });
+    }
     // Step 7.4.
-    let methods = match methods {
-        None if actual.use_cors_preflight => vec![actual.method],
-        None => Vec::new(),
-        Some(m) => m,
-    };
-    let header_names = header_names.unwrap_or_default();
+    let implied_method = (!h.contains(b"access-control-allow-methods")
+        && actual.use_cors_preflight)
+        .then_some(actual.method);
+    method_listed |= implied_method.is_some();
     let include = actual.credentials == CredentialsMode::Include;
     // Step 7.5.
-    let method_star = methods.iter().any(|m| *m == b"*");
-    if !methods.contains(&actual.method)
+    if !method_listed
         && !method::is_cors_safelisted_method(actual.method)
         && (include || !method_star)
     {
@@ -130,8 +167,13 @@ pub fn validate_preflight_response<'r>(
             wildcard_with_credentials: include && method_star,
         });
     }
-    let listed = |name: &[u8]| header_names.iter().any(|n| n.eq_ignore_ascii_case(name));
-    let header_star = header_names.iter().any(|n| *n == b"*");
+    let listed = |name: &[u8]| {
+        let mut found = false;
+        tokens_of(h, b"access-control-allow-headers", |t| {
+            found |= t.eq_ignore_ascii_case(name)
+        });
+        found
+    };
     // Step 7.6: `Authorization` is never covered by `*` (unless the profile says so).
     if !profile.wildcard_covers_authorization {
         for hdr in actual.headers {
@@ -143,9 +185,16 @@ pub fn validate_preflight_response<'r>(
             }
         }
     }
-    // Step 7.7.
-    for name in unsafe_header_names(actual.headers, profile) {
-        if !listed(&name) && (include || !header_star) {
+    // Step 7.7: checked without building the sorted list; on a failure the
+    // first missing name in sorted order is reported.
+    if include || !header_star {
+        let mut missing = false;
+        crate::request::for_each_unsafe_header(actual.headers, profile, |n| missing |= !listed(n));
+        if missing {
+            let name = unsafe_header_names(actual.headers, profile)
+                .into_iter()
+                .find(|n| !listed(n))
+                .unwrap_or_default();
             return Err(Refusal::HeaderDisallowedByPreflightResponse {
                 name,
                 wildcard_not_applicable: include && header_star,
@@ -155,8 +204,8 @@ pub fn validate_preflight_response<'r>(
     // Step 7.8-7.10.
     let max_age = profile.max_age(h.values(b"access-control-max-age"));
     Ok(PreflightResult {
-        methods,
-        header_names,
+        headers: h,
+        implied_method,
         max_age,
     })
 }

@@ -411,21 +411,60 @@ pub fn has_unsafe_header(headers: &HeaderList, profile: &Profile) -> bool {
 /// The CORS-unsafe request-header names under the profile
 /// (`fetch#cors-unsafe-request-header-names`).
 pub fn unsafe_header_names(headers: &HeaderList, profile: &Profile) -> Vec<Vec<u8>> {
-    let mut unsafe_names: Vec<&[u8]> = Vec::new();
-    let mut potentially: Vec<&[u8]> = Vec::new();
+    let mut names: Vec<&[u8]> = Vec::new();
+    for_each_unsafe_header(headers, profile, |n| names.push(n));
+    header::sorted_lowercase_set(names)
+}
+
+/// Calls `f` with the name of each header that is CORS-unsafe under the
+/// profile (every header, once their safelisted values pass 1024 bytes),
+/// in list order, repeats and case as given. Never allocates.
+pub fn for_each_unsafe_header<'a>(
+    headers: &'a HeaderList,
+    profile: &Profile,
+    mut f: impl FnMut(&'a [u8]),
+) {
     let mut total = 0usize;
     for h in headers {
         if profile.is_safelisted_request_header(h.name, h.value) {
-            potentially.push(h.name);
             total += h.value.len();
-        } else {
-            unsafe_names.push(h.name);
         }
     }
-    if total > header::SAFELISTED_TOTAL_MAX {
-        unsafe_names.extend(potentially);
+    let all = total > header::SAFELISTED_TOTAL_MAX;
+    for h in headers {
+        if all || !profile.is_safelisted_request_header(h.name, h.value) {
+            f(h.name);
+        }
     }
-    header::sorted_lowercase_set(unsafe_names)
+}
+
+/// Writes the CORS-unsafe request-header names as the value of
+/// `Access-Control-Request-Headers`: lower case, sorted, de-duplicated,
+/// joined by `,` with no space. Returns whether there was any.
+pub fn write_unsafe_header_names(
+    headers: &HeaderList,
+    profile: &Profile,
+    out: &mut Vec<u8>,
+) -> bool {
+    let mut names: Vec<&[u8]> = Vec::with_capacity(headers.len());
+    for_each_unsafe_header(headers, profile, |n| names.push(n));
+    if names.is_empty() {
+        return false;
+    }
+    let lower_cmp = |a: &&[u8], b: &&[u8]| {
+        a.iter()
+            .map(u8::to_ascii_lowercase)
+            .cmp(b.iter().map(u8::to_ascii_lowercase))
+    };
+    names.sort_unstable_by(lower_cmp);
+    names.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    for (i, n) in names.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend(n.iter().map(u8::to_ascii_lowercase));
+    }
+    true
 }
 
 /// The ports browsers refuse to fetch (`fetch#bad-port`).

@@ -360,6 +360,46 @@ pub fn is_cors_unsafe_request_header_byte(b: u8) -> bool {
     BYTE_CLASSES[usize::from(b)] & UNSAFE != 0
 }
 
+/// Whether a value has a CORS-unsafe request-header byte: the classes of
+/// every byte OR-ed, without a branch per byte.
+#[inline]
+fn has_unsafe_byte(value: &[u8]) -> bool {
+    or_classes(value) & UNSAFE != 0
+}
+
+/// The classes of every byte OR-ed, four bytes at a time in independent
+/// accumulators (no dependency chain through one register).
+#[inline]
+fn or_classes(value: &[u8]) -> u8 {
+    let c = |b: u8| BYTE_CLASSES[usize::from(b)];
+    let mut chunks = value.chunks_exact(4);
+    let (mut a, mut b, mut d, mut e) = (0u8, 0u8, 0u8, 0u8);
+    for ch in &mut chunks {
+        a |= c(ch[0]);
+        b |= c(ch[1]);
+        d |= c(ch[2]);
+        e |= c(ch[3]);
+    }
+    let rest = chunks.remainder().iter().fold(0u8, |acc, x| acc | c(*x));
+    a | b | d | e | rest
+}
+
+/// The classes of every byte AND-ed, likewise.
+#[inline]
+fn and_classes(value: &[u8]) -> u8 {
+    let c = |b: u8| BYTE_CLASSES[usize::from(b)];
+    let mut chunks = value.chunks_exact(4);
+    let (mut a, mut b, mut d, mut e) = (0xffu8, 0xffu8, 0xffu8, 0xffu8);
+    for ch in &mut chunks {
+        a &= c(ch[0]);
+        b &= c(ch[1]);
+        d &= c(ch[2]);
+        e &= c(ch[3]);
+    }
+    let rest = chunks.remainder().iter().fold(0xffu8, |acc, x| acc & c(*x));
+    a & b & d & e & rest
+}
+
 /// The longest value a CORS-safelisted request-header may have, in bytes.
 pub const SAFELISTED_VALUE_MAX: usize = 128;
 
@@ -375,6 +415,7 @@ pub const SAFELISTED_TOTAL_MAX: usize = 1024;
 /// assert!(!is_cors_safelisted_request_header(b"Content-Type", b"application/json"));
 /// assert!(!is_cors_safelisted_request_header(b"X-Trace", b"1"));
 /// ```
+#[inline]
 pub fn is_cors_safelisted_request_header(name: &[u8], value: &[u8]) -> bool {
     // Step 1.
     if value.len() > SAFELISTED_VALUE_MAX {
@@ -382,19 +423,16 @@ pub fn is_cors_safelisted_request_header(name: &[u8], value: &[u8]) -> bool {
     }
     // Step 2, dispatched on the name's length first (one comparison, not five).
     match name.len() {
-        6 if name.eq_ignore_ascii_case(b"accept") => {
-            !value.iter().any(|b| is_cors_unsafe_request_header_byte(*b))
-        }
+        6 if name.eq_ignore_ascii_case(b"accept") => !has_unsafe_byte(value),
         15 | 16
             if name.eq_ignore_ascii_case(b"accept-language")
                 || name.eq_ignore_ascii_case(b"content-language") =>
         {
-            value
-                .iter()
-                .all(|b| BYTE_CLASSES[usize::from(*b)] & LANGUAGE != 0)
+            // Branch-free: AND the classes of every byte.
+            and_classes(value) & LANGUAGE != 0
         }
         12 if name.eq_ignore_ascii_case(b"content-type") => {
-            if value.iter().any(|b| is_cors_unsafe_request_header_byte(*b)) {
+            if has_unsafe_byte(value) {
                 return false;
             }
             match mime::parse_essence(value) {
@@ -807,22 +845,39 @@ pub fn extract_token_list<'a>(
     Ok(Some(values))
 }
 
-/// Calls `f` with each token of a `#token` list value, or fails.
+/// Calls `f` with each token of a `#token` list value, or fails: one pass
+/// over the bytes; optional whitespace around commas, empty elements
+/// skipped (RFC 9110 §5.6.1).
 pub fn for_each_token<'a>(
     value: &'a [u8],
     mut f: impl FnMut(&'a [u8]),
 ) -> Result<(), ExtractError> {
-    for element in value.split(|b| *b == b',') {
-        let trimmed = trim_ows(element);
-        if trimmed.is_empty() {
-            continue;
+    let n = value.len();
+    let ows = |b: u8| b == b' ' || b == b'\t';
+    let mut i = 0usize;
+    loop {
+        while i < n && ows(value[i]) {
+            i += 1;
         }
-        if !trimmed.iter().all(|b| is_token_byte(*b)) {
+        let start = i;
+        while i < n && is_token_byte(value[i]) {
+            i += 1;
+        }
+        let end = i;
+        while i < n && ows(value[i]) {
+            i += 1;
+        }
+        if i < n && value[i] != b',' {
             return Err(ExtractError);
         }
-        f(trimmed);
+        if end > start {
+            f(&value[start..end]);
+        }
+        if i >= n {
+            return Ok(());
+        }
+        i += 1;
     }
-    Ok(())
 }
 
 /// Extracts `Access-Control-Max-Age` (`delta-seconds`, a single header):
@@ -847,11 +902,4 @@ pub fn parse_delta_seconds(value: &[u8]) -> Result<u64, ExtractError> {
     Ok(value.iter().fold(0u64, |acc, d| {
         acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
     }))
-}
-
-fn trim_ows(s: &[u8]) -> &[u8] {
-    let ows = |b: &u8| *b == b' ' || *b == b'\t';
-    let start = s.iter().position(|b| !ows(b)).unwrap_or(s.len());
-    let end = s.iter().rposition(|b| !ows(b)).map_or(start, |i| i + 1);
-    &s[start..end]
 }

@@ -15,6 +15,7 @@ pub fn is_method(method: &[u8]) -> bool {
 /// assert!(is_cors_safelisted_method(b"POST"));
 /// assert!(!is_cors_safelisted_method(b"post"));
 /// ```
+#[inline]
 pub fn is_cors_safelisted_method(method: &[u8]) -> bool {
     matches!(method, b"GET" | b"HEAD" | b"POST")
 }

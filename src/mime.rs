@@ -234,28 +234,42 @@ impl fmt::Display for MimeType {
 /// This is the non-allocating part of `mimesniff#parse-a-mime-type-from-bytes`
 /// that the `Content-Type` safelist needs.
 pub(crate) fn parse_essence(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
-    let ws = |b: &u8| matches!(b, b'\n' | b'\r' | b'\t' | b' ');
-    let start = bytes.iter().position(|b| !ws(b))?;
-    let end = bytes.iter().rposition(|b| !ws(b))? + 1;
-    let input = &bytes[start..end];
-    let slash = input.iter().position(|b| *b == b'/')?;
-    let type_ = &input[..slash];
-    let rest = &input[slash + 1..];
-    let sub_end = rest.iter().position(|b| *b == b';').unwrap_or(rest.len());
-    let mut subtype = &rest[..sub_end];
-    while let Some((last, r)) = subtype.split_last() {
-        if ws(last) {
-            subtype = r;
-        } else {
-            break;
+    // One forward pass: leading whitespace, the type up to `/`, the subtype
+    // up to `;` (or the end) less its trailing whitespace. Trimming the
+    // input's own trailing whitespace (step 1) is the same as trimming the
+    // subtype's when there is no parameter, and irrelevant when there is.
+    let ws = |b: u8| matches!(b, b'\n' | b'\r' | b'\t' | b' ');
+    let token = crate::header::is_token_byte;
+    let n = bytes.len();
+    let mut i = 0usize;
+    while i < n && ws(bytes[i]) {
+        i += 1;
+    }
+    let type_start = i;
+    while i < n && bytes[i] != b'/' {
+        if !token(bytes[i]) {
+            return None;
         }
+        i += 1;
     }
-    let token = |s: &[u8]| !s.is_empty() && s.iter().all(|b| crate::header::is_token_byte(*b));
-    if token(type_) && token(subtype) {
-        Some((type_, subtype))
-    } else {
-        None
+    if i >= n || i == type_start {
+        return None;
     }
+    let type_ = &bytes[type_start..i];
+    i += 1;
+    let sub_start = i;
+    while i < n && bytes[i] != b';' {
+        i += 1;
+    }
+    let mut sub_end = i;
+    while sub_end > sub_start && ws(bytes[sub_end - 1]) {
+        sub_end -= 1;
+    }
+    let subtype = &bytes[sub_start..sub_end];
+    if subtype.is_empty() || !subtype.iter().all(|b| token(*b)) {
+        return None;
+    }
+    Some((type_, subtype))
 }
 
 #[cfg(test)]

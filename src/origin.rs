@@ -116,6 +116,14 @@ impl Domain {
         }
     }
 
+    /// The domain's bytes (ASCII), without re-checking UTF-8.
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            DomainRepr::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            DomainRepr::Heap(s) => s.as_bytes(),
+        }
+    }
+
     /// The domain as a string.
     pub fn as_str(&self) -> &str {
         match &self.0 {
@@ -130,13 +138,13 @@ impl Domain {
 
 impl PartialEq for Domain {
     fn eq(&self, other: &Domain) -> bool {
-        self.as_str() == other.as_str()
+        self.as_bytes() == other.as_bytes()
     }
 }
 impl Eq for Domain {}
 impl Hash for Domain {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state)
+        self.as_bytes().hash(state)
     }
 }
 impl fmt::Debug for Domain {
@@ -433,7 +441,9 @@ impl Origin {
                     scheme == t.scheme
                         && url.port() == t.port
                         && match (url.host(), &t.host) {
-                            (Some(url::Host::Domain(d)), Host::Domain(td)) => d == td.as_str(),
+                            (Some(url::Host::Domain(d)), Host::Domain(td)) => {
+                                d.as_bytes() == td.as_bytes()
+                            }
                             (Some(url::Host::Ipv4(a)), Host::Ipv4(b)) => a == *b,
                             (Some(url::Host::Ipv6(a)), Host::Ipv6(b)) => a == *b,
                             _ => false,

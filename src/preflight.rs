@@ -66,6 +66,13 @@ impl<'a> PreflightResult<'a> {
     }
 }
 
+/// A header found in one pass: its first value and how many there were.
+#[derive(Default)]
+struct Found<'a> {
+    first: Option<&'a [u8]>,
+    count: usize,
+}
+
 /// Calls `f` with every token of every header named `name`; returns
 /// whether they all parsed (`fetch#extract-header-list-values`, `#token`).
 fn tokens_of<'a>(headers: &'a HeaderList, name: &[u8], mut f: impl FnMut(&'a [u8])) -> bool {
@@ -131,30 +138,68 @@ pub fn validate_preflight_response<'r>(
         return Err(Refusal::PreflightInvalidStatus { status });
     }
     let h = &response.headers;
+    // One pass over the response's headers finds the three this step reads.
+    let mut allow_methods = Found::default();
+    let mut allow_headers_found = Found::default();
+    let mut max_age_found = Found::default();
+    for hdr in h {
+        let found = match hdr.name.len() {
+            28 if hdr
+                .name
+                .eq_ignore_ascii_case(b"access-control-allow-methods") =>
+            {
+                &mut allow_methods
+            }
+            28 if hdr
+                .name
+                .eq_ignore_ascii_case(b"access-control-allow-headers") =>
+            {
+                &mut allow_headers_found
+            }
+            22 if hdr.name.eq_ignore_ascii_case(b"access-control-max-age") => &mut max_age_found,
+            _ => continue,
+        };
+        found.count += 1;
+        found.first.get_or_insert(hdr.value);
+    }
     // Step 7.1-7.3: both lists must parse; scanned once here, without
     // building them.
     let (mut method_listed, mut method_star) = (false, false);
-    let methods_ok = tokens_of(h, b"access-control-allow-methods", |t| {
+    let mut on_method = |t: &[u8]| {
         method_listed |= t == actual.method;
         method_star |= t == b"*";
-    });
+    };
+    let methods_ok = match allow_methods.count {
+        0 => true,
+        1 => {
+            header::for_each_token(allow_methods.first.unwrap_or_default(), &mut on_method).is_ok()
+        }
+        _ => tokens_of(h, b"access-control-allow-methods", &mut on_method),
+    };
     if !methods_ok {
         return Err(Refusal::InvalidAllowMethodsPreflightResponse {
             value: h.get(b"access-control-allow-methods").unwrap_or_default(),
         });
     }
     let mut header_star = false;
-    if !tokens_of(h, b"access-control-allow-headers", |t| {
-        header_star |= t == b"*"
-    }) {
+    let mut on_header = |t: &[u8]| header_star |= t == b"*";
+    let headers_ok = match allow_headers_found.count {
+        0 => true,
+        1 => header::for_each_token(
+            allow_headers_found.first.unwrap_or_default(),
+            &mut on_header,
+        )
+        .is_ok(),
+        _ => tokens_of(h, b"access-control-allow-headers", &mut on_header),
+    };
+    if !headers_ok {
         return Err(Refusal::InvalidAllowHeadersPreflightResponse {
             value: h.get(b"access-control-allow-headers").unwrap_or_default(),
         });
     }
     // Step 7.4.
-    let implied_method = (!h.contains(b"access-control-allow-methods")
-        && actual.use_cors_preflight)
-        .then_some(actual.method);
+    let implied_method =
+        (allow_methods.count == 0 && actual.use_cors_preflight).then_some(actual.method);
     method_listed |= implied_method.is_some();
     let include = actual.credentials == CredentialsMode::Include;
     // Step 7.5.
@@ -167,11 +212,30 @@ pub fn validate_preflight_response<'r>(
             wildcard_with_credentials: include && method_star,
         });
     }
+    // The usual response has one `Access-Control-Allow-Headers`: find it
+    // once rather than for every name.
+    let single = match allow_headers_found.count {
+        0 => Some(&b""[..]),
+        1 => allow_headers_found.first,
+        _ => None,
+    };
     let listed = |name: &[u8]| {
         let mut found = false;
-        tokens_of(h, b"access-control-allow-headers", |t| {
-            found |= t.eq_ignore_ascii_case(name)
-        });
+        match single {
+            // Already validated as a token list: compare elements, no
+            // per-byte token check.
+            Some(v) => {
+                found = v.split(|b| *b == b',').any(|e| {
+                    let e = header::normalize_value(e);
+                    e.len() == name.len() && e.eq_ignore_ascii_case(name)
+                });
+            }
+            None => {
+                tokens_of(h, b"access-control-allow-headers", |t| {
+                    found |= t.eq_ignore_ascii_case(name)
+                });
+            }
+        }
         found
     };
     // Step 7.6: `Authorization` is never covered by `*` (unless the profile says so).
@@ -202,7 +266,11 @@ pub fn validate_preflight_response<'r>(
         }
     }
     // Step 7.8-7.10.
-    let max_age = profile.max_age(h.values(b"access-control-max-age"));
+    let max_age = if max_age_found.count <= 1 {
+        profile.max_age(max_age_found.first.into_iter())
+    } else {
+        profile.max_age(h.values(b"access-control-max-age"))
+    };
     Ok(PreflightResult {
         headers: h,
         implied_method,

@@ -192,6 +192,7 @@ impl Profile {
 
     /// Whether a header is CORS-safelisted under this profile: the
     /// standard's rule, or one of the profile's extra names.
+    #[inline]
     pub fn is_safelisted_request_header(&self, name: &[u8], value: &[u8]) -> bool {
         crate::header::is_cors_safelisted_request_header(name, value)
             || (!self.extra_safelisted_request_headers.is_empty()

@@ -384,6 +384,7 @@ pub enum Decision {
 /// assert!(needs_preflight(b"GET", &h, false, &Profile::spec()));
 /// assert!(needs_preflight(b"PUT", &HeaderList::new(), false, &Profile::spec()));
 /// ```
+#[inline]
 pub fn needs_preflight(
     method: &[u8],
     headers: &HeaderList,
@@ -397,6 +398,7 @@ pub fn needs_preflight(
 
 /// Whether any header is CORS-unsafe under the profile, counting the
 /// 1024-byte total. Never allocates.
+#[inline]
 pub fn has_unsafe_header(headers: &HeaderList, profile: &Profile) -> bool {
     let mut total = 0usize;
     for h in headers {
@@ -424,15 +426,25 @@ pub fn for_each_unsafe_header<'a>(
     profile: &Profile,
     mut f: impl FnMut(&'a [u8]),
 ) {
+    // Remember the first 64 answers so the second pass does not recompute them.
+    let mut safe_bits = 0u64;
     let mut total = 0usize;
-    for h in headers {
+    for (i, h) in headers.iter().enumerate() {
         if profile.is_safelisted_request_header(h.name, h.value) {
             total += h.value.len();
+            if i < 64 {
+                safe_bits |= 1 << i;
+            }
         }
     }
     let all = total > header::SAFELISTED_TOTAL_MAX;
-    for h in headers {
-        if all || !profile.is_safelisted_request_header(h.name, h.value) {
+    for (i, h) in headers.iter().enumerate() {
+        let safe = if i < 64 {
+            safe_bits >> i & 1 == 1
+        } else {
+            profile.is_safelisted_request_header(h.name, h.value)
+        };
+        if all || !safe {
             f(h.name);
         }
     }
@@ -478,11 +490,13 @@ pub const BAD_PORTS: [u16; 82] = [
 
 /// Whether a URL's port is a bad port for its scheme (`fetch#block-bad-port`):
 /// only HTTP(S) URLs are checked.
+#[inline]
 pub fn is_bad_port(url: &Url) -> Option<u16> {
     if !matches!(url.scheme(), "http" | "https") {
         return None;
     }
-    let port = url.port_or_known_default()?;
+    // A default port (80, 443) is never a bad port.
+    let port = url.port()?;
     // BAD_PORTS is sorted.
     BAD_PORTS.binary_search(&port).ok().map(|_| port)
 }

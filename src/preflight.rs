@@ -227,7 +227,7 @@ pub fn validate_preflight_response<'r>(
             Some(v) => {
                 found = v.split(|b| *b == b',').any(|e| {
                     let e = header::normalize_value(e);
-                    e.len() == name.len() && e.eq_ignore_ascii_case(name)
+                    !e.is_empty() && e.len() == name.len() && e.eq_ignore_ascii_case(name)
                 });
             }
             None => {

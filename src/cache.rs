@@ -4,7 +4,7 @@
 //! passed in; a bound on records and memory; safe to share between threads.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -24,10 +24,50 @@ pub struct CacheKey<'a> {
     pub url: &'a str,
 }
 
+/// A method or header name, stored inline when short (most are), so an
+/// entry costs no allocation of its own.
+#[derive(Debug)]
+enum Name {
+    Inline { len: u8, bytes: [u8; 22] },
+    Heap(Box<[u8]>),
+}
+
+impl Name {
+    fn new(name: &[u8]) -> Name {
+        if name.len() <= 22 {
+            let mut bytes = [0u8; 22];
+            bytes[..name.len()].copy_from_slice(name);
+            Name::Inline {
+                len: name.len() as u8,
+                bytes,
+            }
+        } else {
+            Name::Heap(name.into())
+        }
+    }
+
+    fn heap_len(&self) -> usize {
+        match self {
+            Name::Inline { .. } => 0,
+            Name::Heap(b) => b.len(),
+        }
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Name::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Name::Heap(b) => b,
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Entry {
     /// A method, or a lower-cased header name; `*` for the wildcard.
-    name: Box<[u8]>,
+    name: Name,
     credentials: bool,
     /// When the entry was stored.
     stored: Duration,
@@ -45,32 +85,56 @@ impl Entry {
 
 #[derive(Debug)]
 struct Record {
-    partition: Box<str>,
-    origin: Box<[u8]>,
-    url: Box<str>,
+    /// Partition, origin and URL, in one allocation.
+    key: Box<[u8]>,
+    partition_len: u32,
+    origin_len: u32,
     methods: Vec<Entry>,
     headers: Vec<Entry>,
     last_used: u64,
 }
 
 impl Record {
-    fn matches(&self, key: &CacheKey<'_>) -> bool {
-        bytes_eq(self.url.as_bytes(), key.url.as_bytes())
-            && bytes_eq(&self.origin, key.origin)
-            && bytes_eq(self.partition.as_bytes(), key.partition.as_bytes())
+    fn new(key: &CacheKey<'_>, tick: u64) -> Record {
+        let mut k = Vec::with_capacity(key.partition.len() + key.origin.len() + key.url.len());
+        k.extend_from_slice(key.partition.as_bytes());
+        k.extend_from_slice(key.origin);
+        k.extend_from_slice(key.url.as_bytes());
+        Record {
+            key: k.into_boxed_slice(),
+            // Bounded by the lengths of in-memory strings; saturate rather
+            // than wrap on absurd sizes (then no key matches it).
+            partition_len: u32::try_from(key.partition.len()).unwrap_or(u32::MAX),
+            origin_len: u32::try_from(key.origin.len()).unwrap_or(u32::MAX),
+            methods: Vec::new(),
+            headers: Vec::new(),
+            last_used: tick,
+        }
     }
 
+    fn matches(&self, key: &CacheKey<'_>) -> bool {
+        let (p, o) = (self.partition_len as usize, self.origin_len as usize);
+        p == key.partition.len()
+            && o == key.origin.len()
+            && self.key.len() == p + o + key.url.len()
+            && bytes_eq(&self.key[p + o..], key.url.as_bytes())
+            && bytes_eq(&self.key[p..p + o], key.origin)
+            && bytes_eq(&self.key[..p], key.partition.as_bytes())
+    }
+
+    /// What the record costs: its share of the table, its key allocation
+    /// and its entries (each allocation rounded up as malloc does).
     fn bytes(&self) -> usize {
+        let alloc = |n: usize| if n == 0 { 0 } else { (n + 8).div_ceil(16) * 16 };
         RECORD_OVERHEAD
-            + self.partition.len()
-            + self.origin.len()
-            + self.url.len()
-            + (self.methods.capacity() + self.headers.capacity()) * std::mem::size_of::<Entry>()
+            + alloc(self.key.len())
+            + alloc(self.methods.capacity() * std::mem::size_of::<Entry>())
+            + alloc(self.headers.capacity() * std::mem::size_of::<Entry>())
             + self
                 .methods
                 .iter()
                 .chain(&self.headers)
-                .map(|e| e.name.len())
+                .map(|e| alloc(e.name.heap_len()))
                 .sum::<usize>()
     }
 
@@ -94,13 +158,80 @@ fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
 /// preflighted again).
 pub const MAX_NAMES_PER_RECORD: usize = 256;
 
-/// What a record costs besides its strings: the record itself plus the
-/// hash map's slot (key, pointer and control byte, rounded up).
-const RECORD_OVERHEAD: usize = std::mem::size_of::<Record>() + 32;
+/// A record's share of the hash table: its slot (hash and bucket) and
+/// control byte, divided by the table's typical load (about 3/4).
+const RECORD_OVERHEAD: usize = (std::mem::size_of::<(u64, Bucket)>() + 1) * 4 / 3;
+
+/// The records whose keys share a 64-bit hash: almost always one, so the
+/// first lives in the table slot itself.
+#[derive(Debug)]
+struct Bucket {
+    first: Record,
+    rest: Vec<Record>,
+}
+
+impl Bucket {
+    fn iter(&self) -> impl Iterator<Item = &Record> {
+        std::iter::once(&self.first).chain(&self.rest)
+    }
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Record> {
+        std::iter::once(&mut self.first).chain(&mut self.rest)
+    }
+    fn len(&self) -> usize {
+        1 + self.rest.len()
+    }
+    /// Keeps the records for which `keep` is true; returns whether none is
+    /// left (the bucket must then leave the table).
+    fn retain(&mut self, mut keep: impl FnMut(&Record) -> bool) -> bool {
+        self.rest.retain(|r| keep(r));
+        if keep(&self.first) {
+            return false;
+        }
+        match self.rest.pop() {
+            Some(r) => {
+                self.first = r;
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// Removes record `i`; returns it and whether the bucket is now empty.
+    fn remove(&mut self, i: usize) -> (Option<Record>, bool) {
+        if i == 0 {
+            match self.rest.pop() {
+                Some(r) => (Some(std::mem::replace(&mut self.first, r)), false),
+                None => (None, true),
+            }
+        } else if i - 1 < self.rest.len() {
+            (Some(self.rest.swap_remove(i - 1)), false)
+        } else {
+            (None, false)
+        }
+    }
+}
+
+/// The table's keys are already hashes: use them as they are.
+#[derive(Default)]
+struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
 
 #[derive(Debug, Default)]
 struct Inner {
-    records: HashMap<u64, Vec<Record>>,
+    records: HashMap<u64, Bucket, BuildHasherDefault<IdentityHasher>>,
     count: usize,
     bytes: usize,
     tick: u64,
@@ -124,7 +255,7 @@ struct Inner {
 #[derive(Debug)]
 pub struct PreflightCache {
     knobs: CacheKnobs,
-    hasher: std::collections::hash_map::RandomState,
+    hasher: foldhash::quality::RandomState,
     inner: Mutex<Inner>,
 }
 
@@ -133,7 +264,7 @@ impl PreflightCache {
     pub fn new(knobs: CacheKnobs) -> PreflightCache {
         PreflightCache {
             knobs,
-            hasher: std::collections::hash_map::RandomState::new(),
+            hasher: foldhash::quality::RandomState::default(),
             inner: Mutex::new(Inner {
                 rng: 0x9E37_79B9_7F4A_7C15,
                 ..Inner::default()
@@ -143,9 +274,11 @@ impl PreflightCache {
 
     fn hash(&self, key: &CacheKey<'_>) -> u64 {
         let mut h = self.hasher.build_hasher();
-        key.partition.hash(&mut h);
-        key.origin.hash(&mut h);
-        key.url.hash(&mut h);
+        h.write_usize(key.partition.len());
+        h.write(key.partition.as_bytes());
+        h.write_usize(key.origin.len());
+        h.write(key.origin);
+        h.write(key.url.as_bytes());
         h.finish()
     }
 
@@ -253,17 +386,18 @@ impl PreflightCache {
         }
         if !exists {
             self.make_room(&mut inner, now);
-            let record = Record {
-                partition: key.partition.into(),
-                origin: key.origin.into(),
-                url: key.url.into(),
-                methods: Vec::new(),
-                headers: Vec::new(),
-                last_used: tick,
-            };
+            let record = Record::new(key, tick);
             inner.bytes += record.bytes();
             inner.count += 1;
-            inner.records.entry(hash).or_default().push(record);
+            match inner.records.entry(hash) {
+                std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().rest.push(record),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(Bucket {
+                        first: record,
+                        rest: Vec::new(),
+                    });
+                }
+            }
         }
         let Some(record) = inner
             .records
@@ -299,6 +433,9 @@ impl PreflightCache {
                 |e| e.name.eq_ignore_ascii_case(h) || (star && &*e.name == b"*"),
             );
         }
+        // Exact capacities: a record is built once and read many times.
+        record.methods.shrink_to_fit();
+        record.headers.shrink_to_fit();
         let after = record.bytes();
         inner.bytes = inner.bytes.saturating_sub(before) + after;
         if inner.bytes > self.knobs.memory_limit {
@@ -313,7 +450,7 @@ impl PreflightCache {
         let mut freed = 0;
         let mut removed = 0;
         if let Some(bucket) = inner.records.get_mut(&hash) {
-            bucket.retain(|r| {
+            let empty = bucket.retain(|r| {
                 if r.matches(key) {
                     freed += r.bytes();
                     removed += 1;
@@ -322,7 +459,7 @@ impl PreflightCache {
                     true
                 }
             });
-            if bucket.is_empty() {
+            if empty {
                 inner.records.remove(&hash);
             }
         }
@@ -375,7 +512,7 @@ impl PreflightCache {
                     let oldest = inner
                         .records
                         .values()
-                        .flatten()
+                        .flat_map(Bucket::iter)
                         .map(|r| r.last_used)
                         .min()
                         .unwrap_or(0);
@@ -418,7 +555,7 @@ fn upsert(
     entries.retain(|e| e.live(now));
     if !still_live && max_age > 0 && entries.len() < MAX_NAMES_PER_RECORD {
         entries.push(Entry {
-            name: name.into(),
+            name: Name::new(name),
             credentials,
             stored: now,
             max_age,
@@ -430,7 +567,7 @@ fn remove_where(inner: &mut Inner, pred: impl Fn(&Record) -> bool) {
     let mut freed = 0;
     let mut removed = 0;
     inner.records.retain(|_, bucket| {
-        bucket.retain(|r| {
+        let empty = bucket.retain(|r| {
             if pred(r) {
                 freed += r.bytes();
                 removed += 1;
@@ -439,7 +576,7 @@ fn remove_where(inner: &mut Inner, pred: impl Fn(&Record) -> bool) {
                 true
             }
         });
-        !bucket.is_empty()
+        !empty
     });
     inner.bytes = inner.bytes.saturating_sub(freed);
     inner.count -= removed;
@@ -458,13 +595,18 @@ fn remove_nth(inner: &mut Inner, n: usize) {
     if let Some((hash, i)) = target {
         let mut empty = false;
         if let Some(bucket) = inner.records.get_mut(&hash) {
-            let r = bucket.swap_remove(i);
-            inner.bytes = inner.bytes.saturating_sub(r.bytes());
-            inner.count -= 1;
-            empty = bucket.is_empty();
+            let (removed, now_empty) = bucket.remove(i);
+            if let Some(r) = removed {
+                inner.bytes = inner.bytes.saturating_sub(r.bytes());
+                inner.count -= 1;
+            }
+            empty = now_empty;
         }
         if empty {
-            inner.records.remove(&hash);
+            if let Some(b) = inner.records.remove(&hash) {
+                inner.bytes = inner.bytes.saturating_sub(b.first.bytes());
+                inner.count -= 1;
+            }
         }
     }
 }

@@ -68,18 +68,26 @@ impl std::ops::Deref for Name {
 struct Entry {
     /// A method, or a lower-cased header name; `*` for the wildcard.
     name: Name,
+    /// A header-name entry (else a method entry).
+    header: bool,
     credentials: bool,
-    /// When the entry was stored.
-    stored: Duration,
-    /// Its max-age, in seconds (a later preflight may change it).
-    max_age: u64,
+    /// Its max-age, in seconds (a later preflight may change it); a
+    /// larger value is stored as `u32::MAX` seconds (136 years).
+    max_age: u32,
+    /// When the entry was stored, in nanoseconds of the embedder's clock.
+    stored: u64,
+}
+
+/// A time as the cache stores it: nanoseconds, saturating (584 years).
+fn nanos(t: Duration) -> u64 {
+    u64::try_from(t.as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl Entry {
     fn live(&self, now: Duration) -> bool {
         self.stored
-            .saturating_add(Duration::from_secs(self.max_age))
-            > now
+            .saturating_add(u64::from(self.max_age).saturating_mul(1_000_000_000))
+            > nanos(now)
     }
 }
 
@@ -87,15 +95,18 @@ impl Entry {
 struct Record {
     /// Partition, origin and URL, in one allocation.
     key: Box<[u8]>,
-    partition_len: u32,
-    origin_len: u32,
-    methods: Vec<Entry>,
-    headers: Vec<Entry>,
-    last_used: u64,
+    partition_len: u16,
+    origin_len: u16,
+    /// Method and header-name entries.
+    entries: Box<[Entry]>,
+    /// The cache's tick at the last use (for least-recently-used eviction).
+    last_used: u32,
 }
 
 impl Record {
-    fn new(key: &CacheKey<'_>, tick: u64) -> Record {
+    /// A record for a key whose partition and origin are each shorter
+    /// than 64 KiB (the caller does not cache others).
+    fn new(key: &CacheKey<'_>, tick: u32) -> Record {
         let mut k = Vec::with_capacity(key.partition.len() + key.origin.len() + key.url.len());
         k.extend_from_slice(key.partition.as_bytes());
         k.extend_from_slice(key.origin);
@@ -104,10 +115,9 @@ impl Record {
             key: k.into_boxed_slice(),
             // Bounded by the lengths of in-memory strings; saturate rather
             // than wrap on absurd sizes (then no key matches it).
-            partition_len: u32::try_from(key.partition.len()).unwrap_or(u32::MAX),
-            origin_len: u32::try_from(key.origin.len()).unwrap_or(u32::MAX),
-            methods: Vec::new(),
-            headers: Vec::new(),
+            partition_len: u16::try_from(key.partition.len()).unwrap_or(u16::MAX),
+            origin_len: u16::try_from(key.origin.len()).unwrap_or(u16::MAX),
+            entries: Box::default(),
             last_used: tick,
         }
     }
@@ -128,21 +138,16 @@ impl Record {
         let alloc = |n: usize| if n == 0 { 0 } else { (n + 8).div_ceil(16) * 16 };
         RECORD_OVERHEAD
             + alloc(self.key.len())
-            + alloc(self.methods.capacity() * std::mem::size_of::<Entry>())
-            + alloc(self.headers.capacity() * std::mem::size_of::<Entry>())
+            + alloc(self.entries.len() * std::mem::size_of::<Entry>())
             + self
-                .methods
+                .entries
                 .iter()
-                .chain(&self.headers)
                 .map(|e| alloc(e.name.heap_len()))
                 .sum::<usize>()
     }
 
     fn expired(&self, now: Duration) -> bool {
-        self.methods
-            .iter()
-            .chain(&self.headers)
-            .all(|e| !e.live(now))
+        self.entries.iter().all(|e| !e.live(now))
     }
 }
 
@@ -167,27 +172,31 @@ const RECORD_OVERHEAD: usize = (std::mem::size_of::<(u64, Bucket)>() + 1) * 4 / 
 #[derive(Debug)]
 struct Bucket {
     first: Record,
-    rest: Vec<Record>,
+    /// Records whose keys collide with `first`'s hash: boxed, since a
+    /// 64-bit collision almost never happens.
+    rest: Option<Box<Vec<Record>>>,
 }
 
 impl Bucket {
     fn iter(&self) -> impl Iterator<Item = &Record> {
-        std::iter::once(&self.first).chain(&self.rest)
+        std::iter::once(&self.first).chain(self.rest.iter().flat_map(|r| r.iter()))
     }
     fn iter_mut(&mut self) -> impl Iterator<Item = &mut Record> {
-        std::iter::once(&mut self.first).chain(&mut self.rest)
+        std::iter::once(&mut self.first).chain(self.rest.iter_mut().flat_map(|r| r.iter_mut()))
     }
     fn len(&self) -> usize {
-        1 + self.rest.len()
+        1 + self.rest.as_ref().map_or(0, |r| r.len())
     }
     /// Keeps the records for which `keep` is true; returns whether none is
     /// left (the bucket must then leave the table).
     fn retain(&mut self, mut keep: impl FnMut(&Record) -> bool) -> bool {
-        self.rest.retain(|r| keep(r));
+        if let Some(rest) = &mut self.rest {
+            rest.retain(|r| keep(r));
+        }
         if keep(&self.first) {
             return false;
         }
-        match self.rest.pop() {
+        match self.rest.as_mut().and_then(|r| r.pop()) {
             Some(r) => {
                 self.first = r;
                 false
@@ -199,12 +208,12 @@ impl Bucket {
     /// Removes record `i`; returns it and whether the bucket is now empty.
     fn remove(&mut self, i: usize) -> (Option<Record>, bool) {
         if i == 0 {
-            match self.rest.pop() {
+            match self.rest.as_mut().and_then(|r| r.pop()) {
                 Some(r) => (Some(std::mem::replace(&mut self.first, r)), false),
                 None => (None, true),
             }
-        } else if i - 1 < self.rest.len() {
-            (Some(self.rest.swap_remove(i - 1)), false)
+        } else if let Some(rest) = self.rest.as_mut().filter(|r| i - 1 < r.len()) {
+            (Some(rest.swap_remove(i - 1)), false)
         } else {
             (None, false)
         }
@@ -229,12 +238,30 @@ impl Hasher for IdentityHasher {
     }
 }
 
+impl Inner {
+    /// The next tick; when the counter would wrap, every record's last use
+    /// is reset first (least-recently-used order is lost once per 2^32
+    /// operations, which only makes eviction less exact).
+    fn next_tick(&mut self) -> u32 {
+        if self.tick == u32::MAX {
+            for b in self.records.values_mut() {
+                for r in b.iter_mut() {
+                    r.last_used = 0;
+                }
+            }
+            self.tick = 0;
+        }
+        self.tick += 1;
+        self.tick
+    }
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     records: HashMap<u64, Bucket, BuildHasherDefault<IdentityHasher>>,
     count: usize,
     bytes: usize,
-    tick: u64,
+    tick: u32,
     rng: u64,
 }
 
@@ -305,8 +332,9 @@ impl PreflightCache {
         now: Duration,
     ) -> bool {
         self.lookup(key, now, |r| {
-            r.methods.iter().any(|e| {
-                e.live(now)
+            r.entries.iter().any(|e| {
+                !e.header
+                    && e.live(now)
                     && (e.credentials || !credentials)
                     && (&*e.name == method || (&*e.name == b"*" && !credentials))
             })
@@ -325,8 +353,9 @@ impl PreflightCache {
         now: Duration,
     ) -> bool {
         self.lookup(key, now, |r| {
-            r.headers.iter().any(|e| {
-                e.live(now)
+            r.entries.iter().any(|e| {
+                e.header
+                    && e.live(now)
                     && (e.credentials || !credentials)
                     && (e.name.eq_ignore_ascii_case(name)
                         || (wildcard_applies && !credentials && &*e.name == b"*"))
@@ -337,8 +366,7 @@ impl PreflightCache {
     fn lookup(&self, key: &CacheKey<'_>, now: Duration, f: impl Fn(&Record) -> bool) -> bool {
         let hash = self.hash(key);
         let mut inner = self.lock();
-        inner.tick += 1;
-        let tick = inner.tick;
+        let tick = inner.next_tick();
         let Some(bucket) = inner.records.get_mut(&hash) else {
             return false;
         };
@@ -369,13 +397,15 @@ impl PreflightCache {
             .knobs
             .max_url_len
             .is_some_and(|max| key.url.len() >= max)
+            || key.partition.len() >= usize::from(u16::MAX)
+            || key.origin.len() >= usize::from(u16::MAX)
         {
+            // Not cached: the request is simply preflighted again.
             return;
         }
         let hash = self.hash(key);
         let mut inner = self.lock();
-        inner.tick += 1;
-        let tick = inner.tick;
+        let tick = inner.next_tick();
         let exists = inner
             .records
             .get(&hash)
@@ -390,11 +420,15 @@ impl PreflightCache {
             inner.bytes += record.bytes();
             inner.count += 1;
             match inner.records.entry(hash) {
-                std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().rest.push(record),
+                std::collections::hash_map::Entry::Occupied(mut o) => o
+                    .get_mut()
+                    .rest
+                    .get_or_insert_with(Box::default)
+                    .push(record),
                 std::collections::hash_map::Entry::Vacant(v) => {
                     v.insert(Bucket {
                         first: record,
-                        rest: Vec::new(),
+                        rest: None,
                     });
                 }
             }
@@ -409,12 +443,12 @@ impl PreflightCache {
         let before = record.bytes();
         record.last_used = tick;
         // Drop what has expired in this record before adding.
-        record.methods.retain(|e| e.live(now));
-        record.headers.retain(|e| e.live(now));
+        let mut entries = std::mem::take(&mut record.entries).into_vec();
+        entries.retain(|e| e.live(now));
         for m in methods {
             // The same match as a lookup (`fetch#concept-cache-match-method`):
             // `*` stands for any method only for an uncredentialed request.
-            upsert(&mut record.methods, m, credentials, now, max_age, |e| {
+            upsert(&mut entries, false, m, credentials, now, max_age, |e| {
                 &*e.name == *m || (!credentials && &*e.name == b"*")
             });
         }
@@ -424,18 +458,12 @@ impl PreflightCache {
             // `*` never stands for `Authorization`, nor for anything when the
             // request is credentialed.
             let star = !credentials && !crate::header::is_cors_non_wildcard_request_header_name(h);
-            upsert(
-                &mut record.headers,
-                &lower,
-                credentials,
-                now,
-                max_age,
-                |e| e.name.eq_ignore_ascii_case(h) || (star && &*e.name == b"*"),
-            );
+            upsert(&mut entries, true, &lower, credentials, now, max_age, |e| {
+                e.name.eq_ignore_ascii_case(h) || (star && &*e.name == b"*")
+            });
         }
         // Exact capacities: a record is built once and read many times.
-        record.methods.shrink_to_fit();
-        record.headers.shrink_to_fit();
+        record.entries = entries.into_boxed_slice();
         let after = record.bytes();
         inner.bytes = inner.bytes.saturating_sub(before) + after;
         if inner.bytes > self.knobs.memory_limit {
@@ -521,7 +549,9 @@ impl PreflightCache {
                     let batch = if self.knobs.capacity.is_some_and(|c| inner.count >= c) {
                         oldest
                     } else {
-                        oldest + (inner.count as u64 / 16).max(1)
+                        oldest.saturating_add(
+                            u32::try_from(inner.count / 16).unwrap_or(u32::MAX).max(1),
+                        )
                     };
                     remove_where(inner, |r| r.last_used <= batch);
                 }
@@ -539,26 +569,30 @@ impl PreflightCache {
 /// max-age ended them), a new entry is created.
 fn upsert(
     entries: &mut Vec<Entry>,
+    header: bool,
     name: &[u8],
     credentials: bool,
     now: Duration,
     max_age: u64,
     matches: impl Fn(&Entry) -> bool,
 ) {
+    let max_age = u32::try_from(max_age).unwrap_or(u32::MAX);
     let mut still_live = false;
     for e in entries.iter_mut() {
-        if e.live(now) && matches(e) && (e.credentials || !credentials) {
+        if e.header == header && e.live(now) && matches(e) && (e.credentials || !credentials) {
             e.max_age = max_age;
             still_live |= e.live(now);
         }
     }
     entries.retain(|e| e.live(now));
-    if !still_live && max_age > 0 && entries.len() < MAX_NAMES_PER_RECORD {
+    let of_kind = entries.iter().filter(|e| e.header == header).count();
+    if !still_live && max_age > 0 && of_kind < MAX_NAMES_PER_RECORD {
         entries.push(Entry {
             name: Name::new(name),
+            header,
             credentials,
-            stored: now,
             max_age,
+            stored: nanos(now),
         });
     }
 }

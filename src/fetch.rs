@@ -387,14 +387,17 @@ impl Fetch<'_> {
         if method_needs && !cache.method_match(&key, &self.method, credentials, self.now) {
             return true;
         }
-        request::unsafe_header_names(&self.headers, profile)
-            .iter()
-            .any(|name| {
-                let wildcard_applies = profile.cache_wildcard_headers
-                    && (profile.wildcard_covers_authorization
-                        || !header::is_cors_non_wildcard_request_header_name(name));
-                !cache.header_match(&key, name, credentials, wildcard_applies, self.now)
-            })
+        let mut missing = false;
+        request::for_each_unsafe_header(&self.headers, profile, |name| {
+            if missing {
+                return;
+            }
+            let wildcard_applies = profile.cache_wildcard_headers
+                && (profile.wildcard_covers_authorization
+                    || !header::is_cors_non_wildcard_request_header_name(name));
+            missing = !cache.header_match(&key, name, credentials, wildcard_applies, self.now);
+        });
+        missing
     }
 
     /// Hands the driver the response to the request it last sent, or the

@@ -507,7 +507,25 @@ impl Origin {
     /// assert_eq!(o.ascii_serialization(), "http://[::1]:8080");
     /// ```
     pub fn ascii_serialization(&self) -> String {
-        self.to_string()
+        match self {
+            Origin::Opaque(_) => "null".to_owned(),
+            Origin::Tuple(t) => match &t.host {
+                // The common case, built without the formatting machinery.
+                Host::Domain(d) => {
+                    let scheme = t.scheme.as_str();
+                    let mut out = String::with_capacity(scheme.len() + 3 + d.as_str().len() + 6);
+                    out.push_str(scheme);
+                    out.push_str("://");
+                    out.push_str(d.as_str());
+                    if let Some(port) = t.port {
+                        use std::fmt::Write as _;
+                        let _ = write!(out, ":{port}");
+                    }
+                    out
+                }
+                _ => self.to_string(),
+            },
+        }
     }
 
     /// Whether `bytes` is exactly this origin's ASCII serialization, compared

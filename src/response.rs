@@ -132,33 +132,53 @@ pub enum Exposed<'a> {
     Names(Vec<&'a [u8]>),
 }
 
-/// Whether a header of a CORS response is visible to the script
-/// (`fetch#concept-filtered-response-cors`): a CORS-safelisted
-/// response-header name given the CORS-exposed header-name list, which
-/// `*` without credentials makes every name of the response.
-fn cors_visible(name: &[u8], headers: &HeaderList, credentials: CredentialsMode) -> bool {
-    if header::is_forbidden_response_header_name(name) {
-        return false;
-    }
-    if header::CORS_SAFELISTED_RESPONSE_HEADER_NAMES
-        .iter()
-        .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
-    {
-        return true;
-    }
-    let mut exposed = false;
-    let mut star = false;
-    for value in headers.values(b"access-control-expose-headers") {
-        let parsed = header::for_each_token(value, |t| {
-            exposed |= t.eq_ignore_ascii_case(name);
-            star |= t == b"*";
-        });
-        if parsed.is_err() {
-            // A value that does not parse exposes nothing.
-            return false;
+/// The CORS-exposed header-name list of a response, parsed once
+/// (`fetch#main-fetch`, tainting `cors`): `Access-Control-Expose-Headers`
+/// tokens; `*` without credentials exposes every name; a value that does
+/// not parse exposes nothing.
+struct ExposedNames<'a> {
+    all: bool,
+    names: Vec<&'a [u8]>,
+}
+
+impl<'a> ExposedNames<'a> {
+    fn of(headers: &'a HeaderList, credentials: CredentialsMode) -> ExposedNames<'a> {
+        let mut names = Vec::new();
+        let mut star = false;
+        for h in headers {
+            if h.name.len() == 29
+                && h.name
+                    .eq_ignore_ascii_case(b"access-control-expose-headers")
+            {
+                let parsed = header::for_each_token(h.value, |t| {
+                    star |= t == b"*";
+                    names.push(t);
+                });
+                if parsed.is_err() {
+                    return ExposedNames {
+                        all: false,
+                        names: Vec::new(),
+                    };
+                }
+            }
+        }
+        ExposedNames {
+            all: star && credentials != CredentialsMode::Include,
+            names,
         }
     }
-    exposed || (star && credentials != CredentialsMode::Include)
+
+    /// Whether a header is visible (`fetch#concept-filtered-response-cors`):
+    /// a CORS-safelisted response-header name given the list, never
+    /// `Set-Cookie`/`Set-Cookie2`.
+    fn visible(&self, name: &[u8]) -> bool {
+        !header::is_forbidden_response_header_name(name)
+            && (self.all
+                || header::CORS_SAFELISTED_RESPONSE_HEADER_NAMES
+                    .iter()
+                    .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+                || self.names.iter().any(|n| n.eq_ignore_ascii_case(name)))
+    }
 }
 
 /// Builds the filtered response for a response tainting
@@ -190,12 +210,15 @@ pub fn filter(
             // exposure header itself may be filtered out).
             let mut keep = Vec::new();
             let mut keep_bits = 0u64;
-            for (i, h) in response.headers.iter().enumerate() {
-                let visible = cors_visible(h.name, &response.headers, credentials);
-                if i < 64 {
-                    keep_bits |= u64::from(visible) << i;
-                } else {
-                    keep.push(visible);
+            {
+                let exposed = ExposedNames::of(&response.headers, credentials);
+                for (i, h) in response.headers.iter().enumerate() {
+                    let visible = exposed.visible(h.name);
+                    if i < 64 {
+                        keep_bits |= u64::from(visible) << i;
+                    } else {
+                        keep.push(visible);
+                    }
                 }
             }
             let mut i = 0usize;

@@ -181,15 +181,22 @@ pub fn validate_preflight_response<'r>(
             value: h.get(b"access-control-allow-methods").unwrap_or_default(),
         });
     }
+    // The allowed names, kept on the stack while there are few (the usual
+    // case), so each later lookup is a short scan.
     let mut header_star = false;
-    let mut on_header = |t: &[u8]| header_star |= t == b"*";
+    let mut allowed: [&[u8]; 16] = [&[]; 16];
+    let mut n_allowed = 0usize;
+    let mut on_header = |t: &'r [u8]| {
+        header_star |= t == b"*";
+        if let Some(slot) = allowed.get_mut(n_allowed) {
+            *slot = t;
+        }
+        n_allowed += 1;
+    };
     let headers_ok = match allow_headers_found.count {
         0 => true,
-        1 => header::for_each_token(
-            allow_headers_found.first.unwrap_or_default(),
-            &mut on_header,
-        )
-        .is_ok(),
+        1 => header::for_each_token(allow_headers_found.first.unwrap_or_default(), &mut on_header)
+            .is_ok(),
         _ => tokens_of(h, b"access-control-allow-headers", &mut on_header),
     };
     if !headers_ok {
@@ -212,31 +219,18 @@ pub fn validate_preflight_response<'r>(
             wildcard_with_credentials: include && method_star,
         });
     }
-    // The usual response has one `Access-Control-Allow-Headers`: find it
-    // once rather than for every name.
-    let single = match allow_headers_found.count {
-        0 => Some(&b""[..]),
-        1 => allow_headers_found.first,
-        _ => None,
-    };
     let listed = |name: &[u8]| {
-        let mut found = false;
-        match single {
-            // Already validated as a token list: compare elements, no
-            // per-byte token check.
-            Some(v) => {
-                found = v.split(|b| *b == b',').any(|e| {
-                    let e = header::normalize_value(e);
-                    !e.is_empty() && e.len() == name.len() && e.eq_ignore_ascii_case(name)
-                });
-            }
-            None => {
-                tokens_of(h, b"access-control-allow-headers", |t| {
-                    found |= t.eq_ignore_ascii_case(name)
-                });
-            }
+        if n_allowed <= allowed.len() {
+            allowed[..n_allowed]
+                .iter()
+                .any(|t| t.len() == name.len() && t.eq_ignore_ascii_case(name))
+        } else {
+            let mut found = false;
+            tokens_of(h, b"access-control-allow-headers", |t| {
+                found |= t.eq_ignore_ascii_case(name)
+            });
+            found
         }
-        found
     };
     // Step 7.6: `Authorization` is never covered by `*` (unless the profile says so).
     if !profile.wildcard_covers_authorization {

@@ -360,6 +360,17 @@ pub fn is_cors_unsafe_request_header_byte(b: u8) -> bool {
     BYTE_CLASSES[usize::from(b)] & UNSAFE != 0
 }
 
+/// Whether `name` equals the lower-case literal `lower`, ignoring ASCII
+/// case: a short inlined loop (no call per comparison).
+#[inline(always)]
+fn eq_lower(name: &[u8], lower: &[u8]) -> bool {
+    name.len() == lower.len()
+        && name
+            .iter()
+            .zip(lower)
+            .fold(true, |eq, (a, b)| eq & (a.to_ascii_lowercase() == *b))
+}
+
 /// Whether a value has a CORS-unsafe request-header byte: the classes of
 /// every byte OR-ed, without a branch per byte.
 #[inline]
@@ -423,15 +434,12 @@ pub fn is_cors_safelisted_request_header(name: &[u8], value: &[u8]) -> bool {
     }
     // Step 2, dispatched on the name's length first (one comparison, not five).
     match name.len() {
-        6 if name.eq_ignore_ascii_case(b"accept") => !has_unsafe_byte(value),
-        15 | 16
-            if name.eq_ignore_ascii_case(b"accept-language")
-                || name.eq_ignore_ascii_case(b"content-language") =>
-        {
+        6 if eq_lower(name, b"accept") => !has_unsafe_byte(value),
+        15 | 16 if eq_lower(name, b"accept-language") || eq_lower(name, b"content-language") => {
             // Branch-free: AND the classes of every byte.
             and_classes(value) & LANGUAGE != 0
         }
-        12 if name.eq_ignore_ascii_case(b"content-type") => {
+        12 if eq_lower(name, b"content-type") => {
             if has_unsafe_byte(value) {
                 return false;
             }
@@ -446,7 +454,7 @@ pub fn is_cors_safelisted_request_header(name: &[u8], value: &[u8]) -> bool {
                 None => false,
             }
         }
-        5 if name.eq_ignore_ascii_case(b"range") => matches!(
+        5 if eq_lower(name, b"range") => matches!(
             parse_single_range_header_value(value, false),
             Some((Some(_), _))
         ),

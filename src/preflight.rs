@@ -195,8 +195,11 @@ pub fn validate_preflight_response<'r>(
     };
     let headers_ok = match allow_headers_found.count {
         0 => true,
-        1 => header::for_each_token(allow_headers_found.first.unwrap_or_default(), &mut on_header)
-            .is_ok(),
+        1 => header::for_each_token(
+            allow_headers_found.first.unwrap_or_default(),
+            &mut on_header,
+        )
+        .is_ok(),
         _ => tokens_of(h, b"access-control-allow-headers", &mut on_header),
     };
     if !headers_ok {

@@ -330,13 +330,13 @@ impl Fetch<'_> {
     /// Main fetch's decision for the current URL; returns the step to take,
     /// or `None` to go on with the state it set.
     fn main_fetch(&mut self) -> Result<Option<Step>, Refusal> {
-        let url = self.current_url().clone();
-        if url.scheme() == "data" && self.tainting != ResponseTainting::Opaque {
-            let response = data_url_response(&url);
+        if self.current_url().scheme() == "data" && self.tainting != ResponseTainting::Opaque {
+            let url = self.current_url();
+            let response = data_url_response(url);
             let filtered = response::filter(
                 ResponseTainting::Basic,
                 response,
-                &url,
+                url,
                 self.url_list_len(),
                 self.request.credentials,
             );
@@ -345,7 +345,7 @@ impl Fetch<'_> {
         }
         let decision = request::decide_at(
             &self.request,
-            &url,
+            self.current_url(),
             &self.method,
             &self.headers,
             self.tainting != ResponseTainting::Basic,

@@ -16,19 +16,13 @@ pub struct Header<'a> {
     pub value: &'a [u8],
 }
 
-/// Where one header's name and value sit in the list's buffer: the name
-/// starts at `start`, the value follows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Span {
-    start: usize,
-    name_len: usize,
-    value_len: usize,
-}
+/// The bytes of a length prefix in a [`HeaderList`]'s buffer.
+const LEN: usize = std::mem::size_of::<usize>();
 
 /// An ordered header list (`fetch#concept-header-list`): repeated names
-/// allowed, case kept, raw bytes. All names and values live in one buffer,
-/// so building, cloning and filtering a list costs two allocations, not two
-/// per header.
+/// allowed, case kept, raw bytes. Every header lives in one buffer as
+/// `name length, value length, name, value`, so building, cloning and
+/// filtering a list costs one allocation, not two per header.
 ///
 /// ```
 /// use crossorigin::HeaderList;
@@ -43,7 +37,7 @@ struct Span {
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct HeaderList {
     buf: Vec<u8>,
-    spans: Vec<Span>,
+    count: usize,
 }
 
 impl std::fmt::Debug for HeaderList {
@@ -59,6 +53,25 @@ impl std::fmt::Debug for HeaderList {
     }
 }
 
+/// Reads the header that starts at `pos`: the header and where the next
+/// one starts. `None` only at the end of the buffer.
+fn read_at(buf: &[u8], pos: usize) -> Option<(Header<'_>, usize)> {
+    let lens = buf.get(pos..pos + 2 * LEN)?;
+    let (n, v) = lens.split_at(LEN);
+    let name_len = usize::from_ne_bytes(n.try_into().ok()?);
+    let value_len = usize::from_ne_bytes(v.try_into().ok()?);
+    let name_start = pos + 2 * LEN;
+    let value_start = name_start.checked_add(name_len)?;
+    let end = value_start.checked_add(value_len)?;
+    Some((
+        Header {
+            name: buf.get(name_start..value_start)?,
+            value: buf.get(value_start..end)?,
+        },
+        end,
+    ))
+}
+
 impl HeaderList {
     /// An empty list.
     pub fn new() -> HeaderList {
@@ -68,8 +81,8 @@ impl HeaderList {
     /// An empty list with room for `headers` headers of `bytes` bytes in all.
     pub fn with_capacity(headers: usize, bytes: usize) -> HeaderList {
         HeaderList {
-            buf: Vec::with_capacity(bytes),
-            spans: Vec::with_capacity(headers),
+            buf: Vec::with_capacity(bytes + headers * 2 * LEN),
+            count: 0,
         }
     }
 
@@ -77,45 +90,32 @@ impl HeaderList {
     /// name's case as given.
     pub fn append(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
         let (name, value) = (name.as_ref(), value.as_ref());
-        let start = self.buf.len();
+        self.buf.reserve(2 * LEN + name.len() + value.len());
+        self.buf.extend_from_slice(&name.len().to_ne_bytes());
+        self.buf.extend_from_slice(&value.len().to_ne_bytes());
         self.buf.extend_from_slice(name);
         self.buf.extend_from_slice(value);
-        self.spans.push(Span {
-            start,
-            name_len: name.len(),
-            value_len: value.len(),
-        });
+        self.count += 1;
     }
 
     /// Appends a header whose value is written by `write` straight into the
     /// list (no intermediate string).
     pub fn append_with(&mut self, name: &[u8], write: impl FnOnce(&mut Vec<u8>)) {
         let start = self.buf.len();
+        self.buf.extend_from_slice(&name.len().to_ne_bytes());
+        self.buf.extend_from_slice(&0usize.to_ne_bytes());
         self.buf.extend_from_slice(name);
+        let value_start = self.buf.len();
         write(&mut self.buf);
-        self.spans.push(Span {
-            start,
-            name_len: name.len(),
-            value_len: self.buf.len() - start - name.len(),
-        });
+        let value_len = self.buf.len() - value_start;
+        self.buf[start + LEN..start + 2 * LEN].copy_from_slice(&value_len.to_ne_bytes());
+        self.count += 1;
     }
 
     /// Appends every header of another list.
     pub fn extend_from(&mut self, other: &HeaderList) {
-        let base = self.buf.len();
         self.buf.extend_from_slice(&other.buf);
-        self.spans.extend(other.spans.iter().map(|s| Span {
-            start: s.start + base,
-            ..*s
-        }));
-    }
-
-    fn header(&self, s: &Span) -> Header<'_> {
-        let name_end = s.start + s.name_len;
-        Header {
-            name: &self.buf[s.start..name_end],
-            value: &self.buf[name_end..name_end + s.value_len],
-        }
+        self.count += other.count;
     }
 
     /// Whether a header with this name is in the list (case-insensitive).
@@ -176,59 +176,59 @@ impl HeaderList {
     /// The headers in order.
     pub fn iter(&self) -> Iter<'_> {
         Iter {
-            list: self,
-            spans: self.spans.iter(),
+            buf: &self.buf,
+            pos: 0,
+            left: self.count,
         }
     }
 
     /// The number of headers.
     pub fn len(&self) -> usize {
-        self.spans.len()
+        self.count
     }
 
     /// Whether the list is empty.
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.count == 0
     }
 
     /// Keeps only the headers for which `keep` returns true, in place.
     pub fn retain(&mut self, mut keep: impl FnMut(Header<'_>) -> bool) {
-        let mut write = 0usize;
-        let mut kept = 0usize;
-        for i in 0..self.spans.len() {
-            let s = self.spans[i];
-            let name_end = s.start + s.name_len;
-            let h = Header {
-                name: &self.buf[s.start..name_end],
-                value: &self.buf[name_end..name_end + s.value_len],
-            };
+        let (mut read, mut write, mut kept) = (0usize, 0usize, 0usize);
+        while let Some((h, next)) = read_at(&self.buf, read) {
             if keep(h) {
-                let len = s.name_len + s.value_len;
-                self.buf.copy_within(s.start..s.start + len, write);
-                self.spans[kept] = Span { start: write, ..s };
-                write += len;
+                if write != read {
+                    self.buf.copy_within(read..next, write);
+                }
+                write += next - read;
                 kept += 1;
             }
+            read = next;
         }
         self.buf.truncate(write);
-        self.spans.truncate(kept);
+        self.count = kept;
     }
 }
 
 /// The headers of a [`HeaderList`], in order.
 #[derive(Clone, Debug)]
 pub struct Iter<'a> {
-    list: &'a HeaderList,
-    spans: std::slice::Iter<'a, Span>,
+    buf: &'a [u8],
+    pos: usize,
+    left: usize,
 }
 
 impl<'a> Iterator for Iter<'a> {
     type Item = Header<'a>;
+    #[inline]
     fn next(&mut self) -> Option<Header<'a>> {
-        self.spans.next().map(|s| self.list.header(s))
+        let (h, next) = read_at(self.buf, self.pos)?;
+        self.pos = next;
+        self.left = self.left.saturating_sub(1);
+        Some(h)
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.spans.size_hint()
+        (self.left, Some(self.left))
     }
 }
 

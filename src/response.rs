@@ -138,12 +138,17 @@ pub enum Exposed<'a> {
 /// not parse exposes nothing.
 struct ExposedNames<'a> {
     all: bool,
-    names: Vec<&'a [u8]>,
+    /// The first names, on the stack; `more` holds any beyond them.
+    names: [&'a [u8]; 16],
+    count: usize,
+    more: Vec<&'a [u8]>,
 }
 
 impl<'a> ExposedNames<'a> {
     fn of(headers: &'a HeaderList, credentials: CredentialsMode) -> ExposedNames<'a> {
-        let mut names = Vec::new();
+        let mut names: [&'a [u8]; 16] = [&[]; 16];
+        let mut count = 0usize;
+        let mut more = Vec::new();
         let mut star = false;
         for h in headers {
             if h.name.len() == 29
@@ -152,12 +157,18 @@ impl<'a> ExposedNames<'a> {
             {
                 let parsed = header::for_each_token(h.value, |t| {
                     star |= t == b"*";
-                    names.push(t);
+                    match names.get_mut(count) {
+                        Some(slot) => *slot = t,
+                        None => more.push(t),
+                    }
+                    count += 1;
                 });
                 if parsed.is_err() {
                     return ExposedNames {
                         all: false,
-                        names: Vec::new(),
+                        names: [&[]; 16],
+                        count: 0,
+                        more: Vec::new(),
                     };
                 }
             }
@@ -165,6 +176,8 @@ impl<'a> ExposedNames<'a> {
         ExposedNames {
             all: star && credentials != CredentialsMode::Include,
             names,
+            count: count.min(16),
+            more,
         }
     }
 
@@ -177,7 +190,10 @@ impl<'a> ExposedNames<'a> {
                 || header::CORS_SAFELISTED_RESPONSE_HEADER_NAMES
                     .iter()
                     .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
-                || self.names.iter().any(|n| n.eq_ignore_ascii_case(name)))
+                || self.names[..self.count]
+                    .iter()
+                    .chain(&self.more)
+                    .any(|n| n.eq_ignore_ascii_case(name)))
     }
 }
 

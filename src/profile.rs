@@ -55,14 +55,97 @@ pub struct Profile {
     /// Whether the preflight cache only matches names listed explicitly, so
     /// a header allowed only through `*` is preflighted again each time.
     pub cache_wildcard_headers: bool,
-    /// Extra request-header names a script may send without a preflight,
-    /// when the value has no CORS-unsafe byte and fits in 128 bytes.
-    pub extra_safelisted_request_headers: &'static [&'static str],
+    /// Extra request headers a script may send without a preflight, each
+    /// with the rule its value must meet (and at most 128 bytes).
+    pub extra_safelisted_request_headers: &'static [ExtraSafelisted],
     /// When the `Sec-Fetch-*` metadata headers are sent.
     pub sec_fetch: SecFetch,
     /// Whether a failed preflight is remembered in the cache.
     pub cache_failed_preflights: bool,
 }
+
+/// A request header a browser safelists beyond the standard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExtraSafelisted {
+    /// The name, lower case.
+    pub name: &'static str,
+    /// What the value must be.
+    pub value: ValueRule,
+}
+
+/// The rule an extra safelisted header's value must meet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueRule {
+    /// Any value.
+    Any,
+    /// `1*DIGIT [ "." 1*DIGIT ]`.
+    Decimal,
+    /// `1*DIGIT`.
+    Integer,
+    /// One of these, byte for byte.
+    OneOf(&'static [&'static str]),
+    /// This, ASCII case-insensitively.
+    CaseInsensitive(&'static str),
+}
+
+impl ValueRule {
+    /// Whether a value meets the rule.
+    pub fn accepts(&self, v: &[u8]) -> bool {
+        let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+        match self {
+            ValueRule::Any => true,
+            ValueRule::Integer => digits(v),
+            ValueRule::Decimal => match v.iter().position(|b| *b == b'.') {
+                None => digits(v),
+                Some(i) => digits(&v[..i]) && digits(&v[i + 1..]),
+            },
+            ValueRule::OneOf(list) => list.iter().any(|x| x.as_bytes() == v),
+            ValueRule::CaseInsensitive(x) => v.eq_ignore_ascii_case(x.as_bytes()),
+        }
+    }
+}
+
+/// Chromium's extra safelisted request headers (`IsCorsSafelistedHeader` in
+/// chromium/chromium `services/network/public/cpp/cors/cors.cc`, the client
+/// hints block; the `sec-ch-*` names there are forbidden to scripts anyway).
+pub const CHROMIUM_EXTRA_SAFELISTED: &[ExtraSafelisted] = &[
+    ExtraSafelisted {
+        name: "intervention",
+        value: ValueRule::Any,
+    },
+    ExtraSafelisted {
+        name: "device-memory",
+        value: ValueRule::Decimal,
+    },
+    ExtraSafelisted {
+        name: "dpr",
+        value: ValueRule::Decimal,
+    },
+    ExtraSafelisted {
+        name: "downlink",
+        value: ValueRule::Decimal,
+    },
+    ExtraSafelisted {
+        name: "width",
+        value: ValueRule::Integer,
+    },
+    ExtraSafelisted {
+        name: "viewport-width",
+        value: ValueRule::Integer,
+    },
+    ExtraSafelisted {
+        name: "rtt",
+        value: ValueRule::Integer,
+    },
+    ExtraSafelisted {
+        name: "ect",
+        value: ValueRule::OneOf(&["slow-2g", "2g", "3g", "4g"]),
+    },
+    ExtraSafelisted {
+        name: "save-data",
+        value: ValueRule::CaseInsensitive("on"),
+    },
+];
 
 /// When `Sec-Fetch-Dest`, `Sec-Fetch-Mode` and `Sec-Fetch-Site` are sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,7 +201,7 @@ impl Profile {
             },
             wildcard_covers_authorization: true,
             cache_wildcard_headers: false,
-            extra_safelisted_request_headers: &["dpr", "save-data"],
+            extra_safelisted_request_headers: CHROMIUM_EXTRA_SAFELISTED,
             sec_fetch: SecFetch::Always,
             cache_failed_preflights: false,
         }
@@ -191,19 +274,15 @@ impl Profile {
     }
 
     /// Whether a header is CORS-safelisted under this profile: the
-    /// standard's rule, or one of the profile's extra names.
+    /// standard's rule, or one of the profile's extra headers whose value
+    /// meets its rule (at most 128 bytes).
     #[inline]
     pub fn is_safelisted_request_header(&self, name: &[u8], value: &[u8]) -> bool {
         crate::header::is_cors_safelisted_request_header(name, value)
-            || (!self.extra_safelisted_request_headers.is_empty()
-                && value.len() <= crate::header::SAFELISTED_VALUE_MAX
-                && !value
-                    .iter()
-                    .any(|b| crate::header::is_cors_unsafe_request_header_byte(*b))
-                && self
-                    .extra_safelisted_request_headers
-                    .iter()
-                    .any(|n| name.eq_ignore_ascii_case(n.as_bytes())))
+            || (value.len() <= crate::header::SAFELISTED_VALUE_MAX
+                && self.extra_safelisted_request_headers.iter().any(|x| {
+                    name.eq_ignore_ascii_case(x.name.as_bytes()) && x.value.accepts(value)
+                }))
     }
 
     /// The max-age, in seconds, a preflight response's

@@ -198,6 +198,13 @@ fn run_case(table: &str, c: &Value) -> Option<String> {
             };
             want = c["expect"].clone();
         }
+        "profile-safelisted-request-header" => {
+            let profile = crossorigin::Profile::by_name(s(&c["profile"])).unwrap();
+            got = profile
+                .is_safelisted_request_header(&bytes(&c["name"]), &bytes(&c["value"]))
+                .into();
+            want = c["expect"].clone();
+        }
         other => panic!("unknown table {other}"),
     }
     (got != want).then(|| format!("expected {want}, got {got}"))
@@ -258,6 +265,11 @@ fn origin_tables() {
 #[test]
 fn request_tables() {
     run_tables("spec-vectors/request");
+}
+
+#[test]
+fn profile_tables() {
+    run_tables("spec-vectors/profile");
 }
 
 #[cfg(feature = "scenario")]

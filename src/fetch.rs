@@ -392,9 +392,8 @@ impl Fetch<'_> {
             if missing {
                 return;
             }
-            let wildcard_applies = profile.cache_wildcard_headers
-                && (profile.wildcard_covers_authorization
-                    || !header::is_cors_non_wildcard_request_header_name(name));
+            let wildcard_applies = profile.cache_wildcard_covers_authorization
+                || !header::is_cors_non_wildcard_request_header_name(name);
             missing = !cache.header_match(&key, name, credentials, wildcard_applies, self.now);
         });
         missing
@@ -445,10 +444,7 @@ impl Fetch<'_> {
                     origin,
                     url: &url,
                 };
-                let mut headers = result.header_names();
-                if !self.policy.profile.cache_wildcard_headers {
-                    headers.retain(|n| *n != b"*");
-                }
+                let headers = result.header_names();
                 self.policy.cache.store(
                     &key,
                     self.request.credentials == CredentialsMode::Include,

@@ -50,11 +50,16 @@ pub struct Profile {
     /// Preflight cache behaviour.
     pub cache: CacheKnobs,
     /// Whether `*` in `Access-Control-Allow-Headers` covers `Authorization`
-    /// (the standard: never, `fetch#cors-non-wildcard-request-header-name`).
+    /// when the preflight response is checked (the standard: never,
+    /// `fetch#cors-non-wildcard-request-header-name`). Chromium: yes, its
+    /// `CorsNonWildcardRequestHeadersSupport` feature being disabled by
+    /// default (chromium/chromium `services/network/public/cpp/features.cc`,
+    /// `services/network/cors/preflight_result.cc`).
     pub wildcard_covers_authorization: bool,
-    /// Whether the preflight cache only matches names listed explicitly, so
-    /// a header allowed only through `*` is preflighted again each time.
-    pub cache_wildcard_headers: bool,
+    /// Whether a cached `*` header-name entry covers `Authorization` on a
+    /// later request. Chromium: no, so a request whose `Authorization` was
+    /// allowed only through `*` is preflighted again each time.
+    pub cache_wildcard_covers_authorization: bool,
     /// Extra request headers a script may send without a preflight, each
     /// with the rule its value must meet (and at most 128 bytes).
     pub extra_safelisted_request_headers: &'static [ExtraSafelisted],
@@ -176,7 +181,7 @@ impl Profile {
                 memory_limit: DEFAULT_CACHE_MEMORY_LIMIT,
             },
             wildcard_covers_authorization: false,
-            cache_wildcard_headers: true,
+            cache_wildcard_covers_authorization: false,
             extra_safelisted_request_headers: &[],
             sec_fetch: SecFetch::TrustworthyOnly,
             cache_failed_preflights: false,
@@ -200,7 +205,7 @@ impl Profile {
                 memory_limit: DEFAULT_CACHE_MEMORY_LIMIT,
             },
             wildcard_covers_authorization: true,
-            cache_wildcard_headers: false,
+            cache_wildcard_covers_authorization: false,
             extra_safelisted_request_headers: CHROMIUM_EXTRA_SAFELISTED,
             sec_fetch: SecFetch::Always,
             cache_failed_preflights: false,
@@ -223,7 +228,7 @@ impl Profile {
                 memory_limit: DEFAULT_CACHE_MEMORY_LIMIT,
             },
             wildcard_covers_authorization: true,
-            cache_wildcard_headers: true,
+            cache_wildcard_covers_authorization: true,
             extra_safelisted_request_headers: &[],
             sec_fetch: SecFetch::TrustworthyOnly,
             cache_failed_preflights: false,
@@ -245,7 +250,7 @@ impl Profile {
                 memory_limit: DEFAULT_CACHE_MEMORY_LIMIT,
             },
             wildcard_covers_authorization: true,
-            cache_wildcard_headers: true,
+            cache_wildcard_covers_authorization: true,
             extra_safelisted_request_headers: &[],
             sec_fetch: SecFetch::TrustworthyOnly,
             cache_failed_preflights: false,
@@ -293,7 +298,11 @@ impl Profile {
         let parsed = match (first, values.next()) {
             (Some(v), None) => match crate::header::parse_delta_seconds(v) {
                 Ok(n) => Some(n),
-                Err(_) if v.first() == Some(&b'-') => self.cache.max_age_negative,
+                // A negative number (`-` then digits), as Chromium's
+                // `StringToInt64` reads it; anything else is just invalid.
+                Err(_) if v.len() > 1 && v[0] == b'-' && v[1..].iter().all(u8::is_ascii_digit) => {
+                    self.cache.max_age_negative
+                }
                 Err(_) => None,
             },
             _ => None,

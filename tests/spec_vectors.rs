@@ -205,6 +205,12 @@ fn run_case(table: &str, c: &Value) -> Option<String> {
                 .into();
             want = c["expect"].clone();
         }
+        "profile-max-age" => {
+            let profile = crossorigin::Profile::by_name(s(&c["profile"])).unwrap();
+            let values: Vec<Vec<u8>> = c["values"].as_array().unwrap().iter().map(bytes).collect();
+            got = profile.max_age(values.iter().map(Vec::as_slice)).into();
+            want = c["expect"].clone();
+        }
         other => panic!("unknown table {other}"),
     }
     (got != want).then(|| format!("expected {want}, got {got}"))

@@ -65,8 +65,6 @@ pub struct Profile {
     pub extra_safelisted_request_headers: &'static [ExtraSafelisted],
     /// When the `Sec-Fetch-*` metadata headers are sent.
     pub sec_fetch: SecFetch,
-    /// Whether a failed preflight is remembered in the cache.
-    pub cache_failed_preflights: bool,
 }
 
 /// A request header a browser safelists beyond the standard.
@@ -184,7 +182,6 @@ impl Profile {
             cache_wildcard_covers_authorization: false,
             extra_safelisted_request_headers: &[],
             sec_fetch: SecFetch::TrustworthyOnly,
-            cache_failed_preflights: false,
         }
     }
 
@@ -208,7 +205,6 @@ impl Profile {
             cache_wildcard_covers_authorization: false,
             extra_safelisted_request_headers: CHROMIUM_EXTRA_SAFELISTED,
             sec_fetch: SecFetch::Always,
-            cache_failed_preflights: false,
         }
     }
 
@@ -231,12 +227,14 @@ impl Profile {
             cache_wildcard_covers_authorization: true,
             extra_safelisted_request_headers: &[],
             sec_fetch: SecFetch::TrustworthyOnly,
-            cache_failed_preflights: false,
         }
     }
 
-    /// WebKit: max-age capped at 10 minutes, an unbounded cache, failed
-    /// preflights cached; `*` covers `Authorization`.
+    /// WebKit: max-age capped at 10 minutes, and anything that does not
+    /// parse as an unsigned integer gives the 5-second default
+    /// (`CrossOriginPreflightResultCache.cpp`); an unbounded cache; `*`
+    /// covers `Authorization`. Not modelled: WebKit's cache key by top-level
+    /// site and its caching of failed preflights.
     pub const fn webkit() -> Profile {
         Profile {
             name: "webkit",
@@ -253,7 +251,6 @@ impl Profile {
             cache_wildcard_covers_authorization: true,
             extra_safelisted_request_headers: &[],
             sec_fetch: SecFetch::TrustworthyOnly,
-            cache_failed_preflights: false,
         }
     }
 

@@ -103,6 +103,9 @@ pub fn explain(policy: &Policy, request: Request, routes: &[Route]) -> String {
     }
     let mut fetch = policy.fetch(request.clone(), Duration::ZERO);
     let mut step_no = 3;
+    // The last preflight sent and its answer, to name every header missing
+    // from `Access-Control-Allow-Headers` at once.
+    let mut last_preflight: Option<(HeaderList, Option<Response>)> = None;
     let mut guard = 0;
     let result = loop {
         guard += 1;
@@ -113,6 +116,9 @@ pub fn explain(policy: &Policy, request: Request, routes: &[Route]) -> String {
             Step::Send(o) => {
                 describe_sent(&mut out, step_no, &o);
                 let response = answer(routes, &o);
+                if o.is_preflight {
+                    last_preflight = Some((o.headers.clone(), response.clone().ok()));
+                }
                 match &response {
                     Ok(r) => describe_response(&mut out, r),
                     Err(_) => {
@@ -145,7 +151,14 @@ pub fn explain(policy: &Policy, request: Request, routes: &[Route]) -> String {
             if let Some(ff) = e.firefox_reason() {
                 let _ = writeln!(out, "   Firefox reports: {ff}");
             }
-            if let Some(fix) = suggest_fix(&e, &request) {
+            let fix = match (&e, &last_preflight) {
+                (
+                    Refusal::HeaderDisallowedByPreflightResponse { .. },
+                    Some((sent, Some(answer))),
+                ) => missing_allow_headers(sent, answer).or_else(|| suggest_fix(&e, &request)),
+                _ => suggest_fix(&e, &request),
+            };
+            if let Some(fix) = fix {
                 let _ = writeln!(out, "   Fix on the server: {fix}");
             }
         }
@@ -244,6 +257,35 @@ pub fn suggest_fix(refusal: &Refusal, request: &Request) -> Option<String> {
         }
         _ => return None,
     })
+}
+
+/// Every name the preflight asked for (`Access-Control-Request-Headers`)
+/// that its answer's `Access-Control-Allow-Headers` does not list, as one fix.
+fn missing_allow_headers(preflight: &HeaderList, answer: &Response) -> Option<String> {
+    let asked = preflight.get(b"access-control-request-headers")?;
+    let allowed =
+        crate::header::extract_token_list(b"access-control-allow-headers", &answer.headers)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+    let missing: Vec<String> = asked
+        .split(|b| *b == b',')
+        .filter(|n| !n.is_empty() && !allowed.iter().any(|a| a.eq_ignore_ascii_case(n)))
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let mut list: Vec<String> = allowed
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .filter(|a| a != "*")
+        .collect();
+    list.extend(missing);
+    Some(format!(
+        "send `Access-Control-Allow-Headers: {}` in the OPTIONS response",
+        list.join(", ")
+    ))
 }
 
 /// Routes for `explain` from flags: the preflight's answer (an OPTIONS

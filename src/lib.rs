@@ -57,6 +57,8 @@ pub mod response;
 #[cfg(feature = "scenario")]
 pub mod scenario;
 pub mod site;
+#[cfg(feature = "tower")]
+pub mod tower;
 
 pub use cache::PreflightCache;
 pub use error::{CorsCheckFailure, Refusal};

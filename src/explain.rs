@@ -9,8 +9,9 @@ use std::time::Duration;
 use crate::error::{CorsCheckFailure, Refusal};
 use crate::fetch::{Outgoing, Policy, Step};
 use crate::header::HeaderList;
+use crate::profile::Profile;
 use crate::request::{self, Decision, Request};
-use crate::response::Response;
+use crate::response::{FilteredResponse, Response};
 use crate::scenario::{Route, answer};
 
 /// Explains one fetch against routes; returns the text.
@@ -34,6 +35,35 @@ pub fn explain(policy: &Policy, request: Request, routes: &[Route]) -> String {
         request.credentials.as_str(),
         policy.profile().name
     );
+    if !narrate_decision(&mut out, policy.profile(), &request) {
+        return out;
+    }
+    let mut fetch = policy.fetch(request.clone(), Duration::ZERO);
+    let mut transcript = Vec::new();
+    let mut guard = 0;
+    let result = loop {
+        guard += 1;
+        if guard > 64 {
+            break Err(Refusal::TooManyRedirects);
+        }
+        match fetch.poll() {
+            Step::Send(o) => {
+                let response = answer(routes, &o);
+                fetch.receive(response.clone(), Duration::ZERO);
+                transcript.push((o, response.map_err(|_| String::new())));
+            }
+            Step::Done(r) => break r,
+        }
+    };
+    narrate_exchanges(&mut out, policy.profile(), &request, &transcript, &result);
+    out
+}
+
+/// Narrates what the browser decides before sending anything (steps 1 and
+/// 2 of [`explain`]): what `fetch()` does to the request, and whether it
+/// goes out as same-origin, simple CORS or preflighted. Returns false when
+/// `fetch()` rejects the request (the narration is then complete).
+pub fn narrate_decision(out: &mut String, profile: &Profile, request: &Request) -> bool {
     // What the browser decides before sending, on the request as `fetch()`
     // leaves it.
     match request::check_script_request(request.clone()) {
@@ -44,7 +74,7 @@ pub fn explain(policy: &Policy, request: Request, routes: &[Route]) -> String {
             );
             let _ = writeln!(out, "   {e}");
             let _ = writeln!(out, "\nResult: network error ({})", e.name());
-            return out;
+            return false;
         }
         Ok(checked) => {
             let r = &checked.request;
@@ -63,7 +93,7 @@ pub fn explain(policy: &Policy, request: Request, routes: &[Route]) -> String {
             } else {
                 let _ = writeln!(out, "1. fetch() accepts the request as written.");
             }
-            let decision = request::decide(r, policy.profile());
+            let decision = request::decide(r, profile);
             let line = match &decision {
                 Ok(Decision::SameOrigin) => {
                     "same origin: no CORS, the script sees everything but Set-Cookie".to_owned()
@@ -85,7 +115,7 @@ pub fn explain(policy: &Policy, request: Request, routes: &[Route]) -> String {
                             String::from_utf8_lossy(&r.method)
                         ));
                     }
-                    let names = request::unsafe_header_names(&r.headers, policy.profile());
+                    let names = request::unsafe_header_names(&r.headers, profile);
                     if !names.is_empty() {
                         let names: Vec<String> =
                             names.iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect();
@@ -101,36 +131,40 @@ pub fn explain(policy: &Policy, request: Request, routes: &[Route]) -> String {
             let _ = writeln!(out, "2. Decision: {line}");
         }
     }
-    let mut fetch = policy.fetch(request.clone(), Duration::ZERO);
-    let mut step_no = 3;
+    true
+}
+
+/// Narrates what went on the wire and what came back (steps numbered from
+/// 3, after `explain`'s two steps of decision), the result, the fix for a
+/// refusal, and the [`warnings`] about answers that work but are risky or
+/// wasteful. Shared by [`explain`] and `crossorigin::probe`. An exchange
+/// whose response is `Err` failed to connect, for the reason given (or
+/// none, if empty).
+pub fn narrate_exchanges(
+    out: &mut String,
+    profile: &Profile,
+    request: &Request,
+    exchanges: &[(Outgoing, Result<Response, String>)],
+    result: &Result<FilteredResponse, Refusal>,
+) {
     // The last preflight sent and its answer, to name every header missing
     // from `Access-Control-Allow-Headers` at once.
-    let mut last_preflight: Option<(HeaderList, Option<Response>)> = None;
-    let mut guard = 0;
-    let result = loop {
-        guard += 1;
-        if guard > 64 {
-            break Err(Refusal::TooManyRedirects);
+    let mut last_preflight: Option<(&HeaderList, Option<&Response>)> = None;
+    for (step_no, (o, response)) in (3..).zip(exchanges) {
+        describe_sent(out, step_no, o);
+        if o.is_preflight {
+            last_preflight = Some((&o.headers, response.as_ref().ok()));
         }
-        match fetch.poll() {
-            Step::Send(o) => {
-                describe_sent(&mut out, step_no, &o);
-                let response = answer(routes, &o);
-                if o.is_preflight {
-                    last_preflight = Some((o.headers.clone(), response.clone().ok()));
-                }
-                match &response {
-                    Ok(r) => describe_response(&mut out, r),
-                    Err(_) => {
-                        let _ = writeln!(out, "   The connection fails.");
-                    }
-                }
-                step_no += 1;
-                fetch.receive(response, Duration::ZERO);
+        match response {
+            Ok(r) => describe_response(out, r),
+            Err(why) if why.is_empty() => {
+                let _ = writeln!(out, "   The connection fails.");
             }
-            Step::Done(r) => break r,
+            Err(why) => {
+                let _ = writeln!(out, "   The connection fails: {why}.");
+            }
         }
-    };
+    }
     match result {
         Ok(r) => {
             let _ = writeln!(
@@ -151,19 +185,230 @@ pub fn explain(policy: &Policy, request: Request, routes: &[Route]) -> String {
             if let Some(ff) = e.firefox_reason() {
                 let _ = writeln!(out, "   Firefox reports: {ff}");
             }
-            let fix = match (&e, &last_preflight) {
+            let fix = match (e, &last_preflight) {
                 (
                     Refusal::HeaderDisallowedByPreflightResponse { .. },
                     Some((sent, Some(answer))),
-                ) => missing_allow_headers(sent, answer).or_else(|| suggest_fix(&e, &request)),
-                _ => suggest_fix(&e, &request),
+                ) => missing_allow_headers(sent, answer).or_else(|| suggest_fix(e, request)),
+                _ => suggest_fix(e, request),
             };
             if let Some(fix) = fix {
                 let _ = writeln!(out, "   Fix on the server: {fix}");
             }
         }
     }
+    let answered = exchanges
+        .iter()
+        .filter_map(|(o, r)| r.as_ref().ok().map(|r| (o, r)));
+    write_warnings(out, &warnings(request, answered, profile));
+}
+
+/// Appends a `Warnings:` section, if there are any.
+pub fn write_warnings(out: &mut String, warnings: &[Warning]) {
+    if warnings.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nWarnings:");
+    for w in warnings {
+        let _ = writeln!(out, "   - {}: {}", w.kind.name(), w.message);
+    }
+}
+
+/// What kind of risky or wasteful answer a [`Warning`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WarningKind {
+    /// `Access-Control-Allow-Origin` echoes the request's origin and
+    /// `Access-Control-Allow-Credentials: true` is set.
+    ReflectedOriginWithCredentials,
+    /// The server echoed an origin made up for the purpose: it reflects any
+    /// origin (found by probing twice).
+    ReflectsAnyOrigin,
+    /// `Access-Control-Allow-Origin` names one origin and `Vary` does not
+    /// list `Origin`.
+    MissingVaryOrigin,
+    /// `Access-Control-Max-Age` above what the profile's browser caps it to.
+    MaxAgeAboveCap,
+    /// `Access-Control-Allow-Origin: null`.
+    NullOriginAllowed,
+}
+
+impl WarningKind {
+    /// A stable name.
+    pub fn name(self) -> &'static str {
+        match self {
+            WarningKind::ReflectedOriginWithCredentials => "ReflectedOriginWithCredentials",
+            WarningKind::ReflectsAnyOrigin => "ReflectsAnyOrigin",
+            WarningKind::MissingVaryOrigin => "MissingVaryOrigin",
+            WarningKind::MaxAgeAboveCap => "MaxAgeAboveCap",
+            WarningKind::NullOriginAllowed => "NullOriginAllowed",
+        }
+    }
+}
+
+/// An answer the browser accepts (or would) but that is risky or wasteful.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    /// What kind.
+    pub kind: WarningKind,
+    /// A sentence for a person: what, why it matters, what to change.
+    pub message: String,
+}
+
+/// Warnings about the server's answers to a fetch: each exchange is a
+/// request the browser sent and the response it got. At most one warning
+/// of each kind.
+///
+/// ```
+/// use crossorigin::{explain::{warnings, WarningKind}, Outgoing, Profile, Request, Response};
+/// let request = Request::get("https://api.example/x", "https://app.example").unwrap();
+/// let sent = Outgoing {
+///     method: b"GET".to_vec(),
+///     url: request.url.clone(),
+///     headers: [("Origin", "https://app.example")].into_iter().collect(),
+///     body: None,
+///     is_preflight: false,
+///     credentials: false,
+/// };
+/// let got = Response::new(200).with_header("Access-Control-Allow-Origin", "null");
+/// let w = warnings(&request, [(&sent, &got)], &Profile::chromium());
+/// assert_eq!(w[0].kind, WarningKind::NullOriginAllowed);
+/// ```
+pub fn warnings<'a>(
+    request: &Request,
+    exchanges: impl IntoIterator<Item = (&'a Outgoing, &'a Response)>,
+    profile: &Profile,
+) -> Vec<Warning> {
+    let mut out: Vec<Warning> = Vec::new();
+    let mut push = |kind: WarningKind, message: String| {
+        if !out.iter().any(|w| w.kind == kind) {
+            out.push(Warning { kind, message });
+        }
+    };
+    let _ = request;
+    for (sent, got) in exchanges {
+        let Some(origin) = sent.headers.get(b"origin") else {
+            continue;
+        };
+        let Some(acao) = got.headers.get(b"access-control-allow-origin") else {
+            continue;
+        };
+        let acao = trim(&acao);
+        let acac = got
+            .headers
+            .get(b"access-control-allow-credentials")
+            .is_some_and(|v| trim(&v) == b"true");
+        let acao_text = String::from_utf8_lossy(acao).into_owned();
+        if acao == b"null" {
+            push(
+                WarningKind::NullOriginAllowed,
+                "`Access-Control-Allow-Origin: null` lets every page whose origin is opaque \
+                 read the response: sandboxed iframes, `data:` and `file:` documents, and any \
+                 request after a cross-origin redirect, all of which any site can create; \
+                 name the allowed origins instead"
+                    .to_owned(),
+            );
+        } else if acao != b"*" && acac && acao == trim(&origin) {
+            push(
+                WarningKind::ReflectedOriginWithCredentials,
+                format!(
+                    "the server echoes the request's origin (`{acao_text}`) with \
+                     `Access-Control-Allow-Credentials: true`: fine for an allowlist, but if it \
+                     echoes any origin, every site can read this user's credentialed responses; \
+                     compare the origin against a fixed list (`crossorigin probe \
+                     --check-reflection` tries a made-up origin)"
+                ),
+            );
+        }
+        if acao != b"*" && acao != b"null" && !sent.is_preflight && !varies_on_origin(got) {
+            push(
+                WarningKind::MissingVaryOrigin,
+                format!(
+                    "`Access-Control-Allow-Origin: {acao_text}` names one origin but `Vary` does \
+                     not list `Origin`: if the value depends on the request's origin, a shared \
+                     or browser cache can serve this answer to another origin, which then fails \
+                     (or this one does); add `Vary: Origin`"
+                ),
+            );
+        }
+        if sent.is_preflight {
+            if let (Some(cap), Some(age)) = (
+                profile.cache.max_age_cap,
+                got.headers
+                    .get(b"access-control-max-age")
+                    .and_then(|v| std::str::from_utf8(trim(&v)).ok()?.parse::<u64>().ok()),
+            ) {
+                if age > cap {
+                    push(
+                        WarningKind::MaxAgeAboveCap,
+                        format!(
+                            "`Access-Control-Max-Age: {age}` is above what {} caps it to ({cap} \
+                             seconds): the preflight is cached for {cap} seconds, not {age}; \
+                             send at most {cap}",
+                            profile.name
+                        ),
+                    );
+                }
+            }
+        }
+    }
     out
+}
+
+/// Warns when a fetch from a made-up origin (`probe_origin`) got its origin
+/// echoed in `Access-Control-Allow-Origin`: the server reflects any origin.
+pub fn reflection_warning<'a>(
+    probe_origin: &str,
+    exchanges: impl IntoIterator<Item = (&'a Outgoing, &'a Response)>,
+) -> Option<Warning> {
+    for (_, got) in exchanges {
+        let Some(acao) = got.headers.get(b"access-control-allow-origin") else {
+            continue;
+        };
+        if trim(&acao) == probe_origin.as_bytes() {
+            let acac = got
+                .headers
+                .get(b"access-control-allow-credentials")
+                .is_some_and(|v| trim(&v) == b"true");
+            let risk = if acac {
+                "with `Access-Control-Allow-Credentials: true`: any site the user visits can \
+                 read their credentialed responses"
+            } else {
+                "any site can read the responses (as with `*`)"
+            };
+            return Some(Warning {
+                kind: WarningKind::ReflectsAnyOrigin,
+                message: format!(
+                    "the server echoed the made-up origin `{probe_origin}` in \
+                     `Access-Control-Allow-Origin` {risk}; compare the origin against a fixed list"
+                ),
+            });
+        }
+    }
+    None
+}
+
+fn varies_on_origin(r: &Response) -> bool {
+    r.headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case(b"vary"))
+        .any(|h| {
+            h.value.split(|b| *b == b',').any(|t| {
+                let t = trim(t);
+                t == b"*" || t.eq_ignore_ascii_case(b"origin")
+            })
+        })
+}
+
+fn trim(v: &[u8]) -> &[u8] {
+    let start = v
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t'))
+        .unwrap_or(v.len());
+    let end = v
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t'))
+        .map_or(start, |e| e + 1);
+    &v[start..end]
 }
 
 fn describe_sent(out: &mut String, n: usize, o: &Outgoing) {

@@ -50,6 +50,8 @@ pub mod method;
 pub mod mime;
 pub mod origin;
 pub mod preflight;
+#[cfg(feature = "probe")]
+pub mod probe;
 pub mod profile;
 pub mod request;
 pub mod response;

@@ -1,5 +1,5 @@
 //! The `crossorigin` command: origins and sites of URLs, and scenario
-//! evaluation (`eval`, `check`, `explain`).
+//! evaluation (`eval`, `check`, `explain`), and (feature `probe`) `probe`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -54,6 +54,10 @@ enum Command {
     /// Explain one fetch step by step: what the browser sends, what it
     /// checks, what fails and what to change on the server.
     Explain(ExplainArgs),
+    /// Fetch a live URL as a browser would (preflight, redirects, CORS
+    /// checks), print the decision as `explain` does, exit 1 if refused.
+    #[cfg(feature = "probe")]
+    Probe(probe_cmd::ProbeArgs),
 }
 
 #[derive(clap::Args)]
@@ -102,6 +106,8 @@ fn main() -> ExitCode {
         Command::Eval { paths } => eval_cmd(&paths),
         Command::Check { paths, quiet } => check_cmd(&paths, quiet),
         Command::Explain(args) => explain_cmd(&args),
+        #[cfg(feature = "probe")]
+        Command::Probe(args) => probe_cmd::run(&args),
     }
 }
 
@@ -318,18 +324,22 @@ fn explain_cmd(args: &ExplainArgs) -> ExitCode {
     }
 }
 
+#[cfg(feature = "probe")]
+#[path = "crossorigin/probe_cmd.rs"]
+mod probe_cmd;
+
 mod crossorigin_explain {
     use super::*;
     use crossorigin::{CredentialsMode, HeaderList, Mode, Policy, Profile, Request};
 
-    fn parse_header(h: &str) -> Result<(String, String), String> {
+    pub(crate) fn parse_header(h: &str) -> Result<(String, String), String> {
         let (n, v) = h
             .split_once(':')
             .ok_or_else(|| format!("`{h}` is not `Name: value`"))?;
         Ok((n.trim().to_owned(), v.trim().to_owned()))
     }
 
-    fn header_list(hs: &[String]) -> Result<HeaderList, String> {
+    pub(crate) fn header_list(hs: &[String]) -> Result<HeaderList, String> {
         let mut list = HeaderList::new();
         for h in hs {
             let (n, v) = parse_header(h)?;

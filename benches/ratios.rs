@@ -689,6 +689,72 @@ fn main() {
         ));
     }
 
+    // Issue 9: one preflighted request checked in process against a service
+    // behind tower-http's CorsLayer (`--features tower`). Every check
+    // misses the cache: distinct URLs, cleared between batches (untimed).
+    #[cfg(feature = "tower")]
+    if cfg.wants("tower_cors_layer_preflighted_put") {
+        use tower::ServiceBuilder;
+        use tower_http::cors::CorsLayer;
+        let policy = Policy::new(profile);
+        let mut service = ServiceBuilder::new()
+            .layer(CorsLayer::permissive())
+            .service_fn(|_req: http::Request<Vec<u8>>| async {
+                Ok::<_, std::convert::Infallible>(http::Response::new(Vec::<u8>::new()))
+            });
+        let pool: Vec<Request> = (0..4096)
+            .map(|i| {
+                preflighted_request(
+                    "PUT",
+                    &format!("https://api.example.com/v1/items/{i}?fields=name,price"),
+                )
+            })
+            .collect();
+        let first = pollster::block_on(crossorigin::tower::check(
+            &mut service,
+            &policy,
+            pool[0].clone(),
+        ))
+        .expect("CorsLayer::permissive allows the PUT");
+        assert_eq!(first.preflights(), 1);
+        let clear = |reqs: &[Request]| {
+            for r in reqs {
+                policy.cache().clear(&CacheKey {
+                    partition: "",
+                    origin: origin_bytes,
+                    url: r.url.as_str(),
+                });
+            }
+        };
+        clear(&pool);
+        results.extend(measure(
+            &cfg,
+            "tower_cors_layer_preflighted_put",
+            None,
+            &mut |n| {
+                let mut done = 0u64;
+                let mut took = Duration::ZERO;
+                while done < n {
+                    let k = (n - done).min(pool.len() as u64) as usize;
+                    let requests: Vec<Request> = pool[..k].to_vec();
+                    let start = Instant::now();
+                    for req in requests {
+                        let _ = black_box(pollster::block_on(crossorigin::tower::check(
+                            &mut service,
+                            &policy,
+                            req,
+                        )));
+                    }
+                    took += start.elapsed();
+                    clear(&pool[..k]);
+                    done += k as u64;
+                }
+                took
+            },
+            &mut parse_of(API_URL),
+        ));
+    }
+
     let missed: Vec<&Measured> = results.iter().filter(|m| m.missed()).collect();
     let count = missed.len() + other_missed.len();
     println!(

@@ -411,8 +411,18 @@ pub fn run_fetch(policy: &Policy, request: Request, routes: &[Route], now: Durat
             Step::Done(result) => break result,
         }
     };
+    result_json(&result, sent.iter())
+}
+
+/// The result object of the scenario format (`SCENARIOS.md`, "expect and
+/// the result") for a fetch's outcome and the requests it sent, in order.
+/// `crossorigin eval`, `check` and `probe --json` all print this.
+pub fn result_json<'a>(
+    result: &Result<crate::FilteredResponse, crate::Refusal>,
+    sent: impl Iterator<Item = &'a Outgoing>,
+) -> Value {
     let mut obj = Map::new();
-    match &result {
+    match result {
         Ok(r) => {
             obj.insert("outcome".into(), json!("ok"));
             obj.insert("type".into(), json!(r.response_type.as_str()));
@@ -438,6 +448,7 @@ pub fn run_fetch(policy: &Policy, request: Request, routes: &[Route], now: Durat
             obj.insert("message".into(), json!(e.to_string()));
         }
     }
+    let sent: Vec<&Outgoing> = sent.collect();
     obj.insert(
         "preflight".into(),
         json!(sent.iter().any(|s| s.is_preflight)),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crossorigin::probe::{Exchange, ProbeOptions, ProbeResult, probe};
 use crossorigin::{CredentialsMode, Policy, Profile, Request, scenario};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::crossorigin_explain::header_list;
 use super::read_scenarios;
@@ -175,47 +175,10 @@ fn exchanges_json(exchanges: &[Exchange]) -> Vec<Value> {
 /// The result format of `crossorigin eval`, plus the exchanges, the fix and
 /// the warnings.
 fn to_json(p: &ProbeResult) -> Value {
-    let mut obj = Map::new();
-    match &p.result {
-        Ok(r) => {
-            obj.insert("outcome".into(), json!("ok"));
-            obj.insert("type".into(), json!(r.response_type.as_str()));
-            obj.insert("status".into(), json!(r.status));
-            let url = r.url.as_ref().map_or(String::new(), |u| {
-                let mut u = u.clone();
-                u.set_fragment(None);
-                u.to_string()
-            });
-            obj.insert("url".into(), json!(url));
-            obj.insert("redirected".into(), json!(r.redirected));
-            obj.insert("visible_headers".into(), json!(r.visible_header_names()));
-            let mut values = Map::new();
-            for name in r.visible_header_names() {
-                let v = r.headers.get(name.as_bytes()).unwrap_or_default();
-                values.insert(name, json!(String::from_utf8_lossy(&v)));
-            }
-            obj.insert("response_headers".into(), Value::Object(values));
-        }
-        Err(e) => {
-            obj.insert("outcome".into(), json!("network-error"));
-            obj.insert("error".into(), json!(e.name()));
-            obj.insert("message".into(), json!(e.to_string()));
-        }
-    }
-    obj.insert("preflight".into(), json!(p.preflights() > 0));
-    obj.insert("requests".into(), json!(p.exchanges.len()));
-    let sent: Vec<Value> = p
-        .exchanges
-        .iter()
-        .map(|e| {
-            json!({
-                "method": String::from_utf8_lossy(&e.sent.method),
-                "url": e.sent.url.as_str(),
-                "headers": pairs(&e.sent.headers),
-            })
-        })
-        .collect();
-    obj.insert("sent".into(), Value::Array(sent));
+    let mut result = scenario::result_json(&p.result, p.exchanges.iter().map(|e| &e.sent));
+    let Some(obj) = result.as_object_mut() else {
+        return result;
+    };
     obj.insert(
         "exchanges".into(),
         Value::Array(exchanges_json(&p.exchanges)),
@@ -233,5 +196,5 @@ fn to_json(p: &ProbeResult) -> Value {
     if let Some(r) = &p.reflection {
         obj.insert("reflection".into(), Value::Array(exchanges_json(r)));
     }
-    Value::Object(obj)
+    result
 }

@@ -424,7 +424,12 @@ fn describe_sent(out: &mut String, n: usize, o: &Outgoing) {
         o.url,
         if o.credentials { " (with cookies)" } else { "" }
     );
-    for h in &o.headers {
+    write_headers(out, &o.headers);
+}
+
+/// One indented `Name: value` line per header.
+fn write_headers(out: &mut String, headers: &HeaderList) {
+    for h in headers {
         let _ = writeln!(
             out,
             "     {}: {}",
@@ -436,14 +441,7 @@ fn describe_sent(out: &mut String, n: usize, o: &Outgoing) {
 
 fn describe_response(out: &mut String, r: &Response) {
     let _ = writeln!(out, "   The server answers {}", r.status);
-    for h in &r.headers {
-        let _ = writeln!(
-            out,
-            "     {}: {}",
-            String::from_utf8_lossy(h.name),
-            String::from_utf8_lossy(h.value)
-        );
-    }
+    write_headers(out, &r.headers);
 }
 
 /// The smallest change to the server's answers that makes the browser

@@ -551,14 +551,62 @@ pub fn has_cors_unsafe_request_header<'a, I>(headers: I) -> bool
 where
     I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
 {
+    has_unsafe_with(headers, is_cors_safelisted_request_header)
+}
+
+/// [`has_cors_unsafe_request_header`] with the safelist given as `safe`
+/// (a browser profile's): a header `safe` refuses, or safelisted values
+/// totalling more than 1024 bytes.
+#[inline]
+pub fn has_unsafe_with<'a, I>(headers: I, safe: impl Fn(&[u8], &[u8]) -> bool) -> bool
+where
+    I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
+{
     let mut total = 0usize;
     for (name, value) in headers {
-        if !is_cors_safelisted_request_header(name, value) {
+        if !safe(name, value) {
             return true;
         }
         total += value.len();
     }
     total > SAFELISTED_TOTAL_MAX
+}
+
+/// Calls `f` with the name of each CORS-unsafe header, the safelist given
+/// as `safe` (`fetch#cors-unsafe-request-header-names` before sorting):
+/// every header `safe` refuses, and every header once the safelisted values
+/// pass 1024 bytes; list order, repeats and case as given. Never allocates.
+pub fn for_each_unsafe_with<'a, I>(
+    headers: I,
+    safe: impl Fn(&[u8], &[u8]) -> bool,
+    mut f: impl FnMut(&'a [u8]),
+) where
+    I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
+    I::IntoIter: Clone,
+{
+    let headers = headers.into_iter();
+    // Remember the first 64 answers so the second pass does not recompute them.
+    let mut safe_bits = 0u64;
+    let mut total = 0usize;
+    for (i, (name, value)) in headers.clone().enumerate() {
+        if safe(name, value) {
+            total += value.len();
+            if i < 64 {
+                safe_bits |= 1 << i;
+            }
+        }
+    }
+    let all = total > SAFELISTED_TOTAL_MAX;
+    for (i, (name, value)) in headers.enumerate() {
+        let is_safe = if i < 64 {
+            safe_bits >> i & 1 == 1
+        } else {
+            safe(name, value)
+        };
+        if all || !is_safe {
+            f(name);
+        }
+    }
 }
 
 /// The CORS-unsafe request-header names (`fetch#cors-unsafe-request-header-names`):
@@ -574,22 +622,13 @@ where
 pub fn cors_unsafe_request_header_names<'a, I>(headers: I) -> Vec<Vec<u8>>
 where
     I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
+    I::IntoIter: Clone,
 {
-    let mut unsafe_names: Vec<&[u8]> = Vec::new();
-    let mut potentially_unsafe: Vec<&[u8]> = Vec::new();
-    let mut total = 0usize;
-    for (name, value) in headers {
-        if !is_cors_safelisted_request_header(name, value) {
-            unsafe_names.push(name);
-        } else {
-            potentially_unsafe.push(name);
-            total += value.len();
-        }
-    }
-    if total > SAFELISTED_TOTAL_MAX {
-        unsafe_names.extend(potentially_unsafe);
-    }
-    sorted_lowercase_set(unsafe_names)
+    let mut names: Vec<&[u8]> = Vec::new();
+    for_each_unsafe_with(headers, is_cors_safelisted_request_header, |n| {
+        names.push(n)
+    });
+    sorted_lowercase_set(names)
 }
 
 /// Converts header names to a sorted-lowercase set

@@ -400,14 +400,14 @@ pub fn needs_preflight(
 /// 1024-byte total. Never allocates.
 #[inline]
 pub fn has_unsafe_header(headers: &HeaderList, profile: &Profile) -> bool {
-    let mut total = 0usize;
-    for h in headers {
-        if !profile.is_safelisted_request_header(h.name, h.value) {
-            return true;
-        }
-        total += h.value.len();
-    }
-    total > header::SAFELISTED_TOTAL_MAX
+    header::has_unsafe_with(pairs(headers), |n, v| {
+        profile.is_safelisted_request_header(n, v)
+    })
+}
+
+/// A header list as `(name, value)` pairs, for the rules in [`header`].
+fn pairs(headers: &HeaderList) -> impl Iterator<Item = (&[u8], &[u8])> + Clone {
+    headers.iter().map(|h| (h.name, h.value))
 }
 
 /// The CORS-unsafe request-header names under the profile
@@ -424,30 +424,13 @@ pub fn unsafe_header_names(headers: &HeaderList, profile: &Profile) -> Vec<Vec<u
 pub fn for_each_unsafe_header<'a>(
     headers: &'a HeaderList,
     profile: &Profile,
-    mut f: impl FnMut(&'a [u8]),
+    f: impl FnMut(&'a [u8]),
 ) {
-    // Remember the first 64 answers so the second pass does not recompute them.
-    let mut safe_bits = 0u64;
-    let mut total = 0usize;
-    for (i, h) in headers.iter().enumerate() {
-        if profile.is_safelisted_request_header(h.name, h.value) {
-            total += h.value.len();
-            if i < 64 {
-                safe_bits |= 1 << i;
-            }
-        }
-    }
-    let all = total > header::SAFELISTED_TOTAL_MAX;
-    for (i, h) in headers.iter().enumerate() {
-        let safe = if i < 64 {
-            safe_bits >> i & 1 == 1
-        } else {
-            profile.is_safelisted_request_header(h.name, h.value)
-        };
-        if all || !safe {
-            f(h.name);
-        }
-    }
+    header::for_each_unsafe_with(
+        pairs(headers),
+        |n, v| profile.is_safelisted_request_header(n, v),
+        f,
+    );
 }
 
 /// Writes the CORS-unsafe request-header names as the value of

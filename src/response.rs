@@ -111,15 +111,17 @@ pub fn cors_exposed_header_names(
     headers: &HeaderList,
     credentials: CredentialsMode,
 ) -> Exposed<'_> {
-    match header::extract_token_list(b"access-control-expose-headers", headers) {
-        Ok(Some(names)) => {
-            if credentials != CredentialsMode::Include && names.iter().any(|n| *n == b"*") {
-                Exposed::All
-            } else {
-                Exposed::Names(names)
-            }
-        }
-        Ok(None) | Err(_) => Exposed::Names(Vec::new()),
+    let exposed = ExposedNames::of(headers, credentials);
+    if exposed.all {
+        Exposed::All
+    } else {
+        Exposed::Names(
+            exposed.names[..exposed.count]
+                .iter()
+                .chain(&exposed.more)
+                .copied()
+                .collect(),
+        )
     }
 }
 

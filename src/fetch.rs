@@ -389,23 +389,24 @@ impl Fetch<'_> {
             url: self.current_url().as_str(),
         };
         let credentials = self.request.credentials == CredentialsMode::Include;
-        let cache = &self.policy.cache;
         let profile = &self.policy.profile;
         let method_needs =
             !method::is_cors_safelisted_method(&self.method) || self.request.use_cors_preflight;
-        if method_needs && !cache.method_match(&key, &self.method, credentials, self.now) {
-            return true;
-        }
-        let mut missing = false;
-        request::for_each_unsafe_header(&self.headers, profile, |name| {
-            if missing {
-                return;
-            }
-            let wildcard_applies = profile.cache_wildcard_covers_authorization
-                || !header::is_cors_non_wildcard_request_header_name(name);
-            missing = !cache.header_match(&key, name, credentials, wildcard_applies, self.now);
-        });
-        missing
+        // One cache lookup for the method and every CORS-unsafe name.
+        let covered = self.policy.cache.covers(
+            &key,
+            method_needs.then_some(&self.method[..]),
+            credentials,
+            self.now,
+            |check| {
+                request::for_each_unsafe_header(&self.headers, profile, |name| {
+                    let wildcard_applies = profile.cache_wildcard_covers_authorization
+                        || !header::is_cors_non_wildcard_request_header_name(name);
+                    check(name, wildcard_applies);
+                });
+            },
+        );
+        !covered
     }
 
     /// Hands the driver the response to the request it last sent, or the
@@ -447,21 +448,21 @@ impl Fetch<'_> {
         };
         match preflight::validate_preflight_response(&actual, response, &self.policy.profile) {
             Ok(result) => {
-                let url = self.current_url().as_str().to_owned();
                 let key = CacheKey {
                     partition: self.partition,
                     origin,
-                    url: &url,
+                    url: self.current_url().as_str(),
                 };
-                let headers = result.header_names();
-                self.policy.cache.store(
-                    &key,
-                    self.request.credentials == CredentialsMode::Include,
-                    &result.methods(),
-                    &headers,
-                    result.max_age,
-                    self.now,
-                );
+                result.with_lists(|methods, headers| {
+                    self.policy.cache.store(
+                        &key,
+                        self.request.credentials == CredentialsMode::Include,
+                        methods,
+                        headers,
+                        result.max_age,
+                        self.now,
+                    )
+                });
                 self.state = State::SendActual;
             }
             Err(e) => self.fail(e),

@@ -112,6 +112,17 @@ impl HeaderList {
         self.count += 1;
     }
 
+    /// The list's length and buffer size, for [`HeaderList::truncate_to`].
+    pub(crate) fn mark(&self) -> (usize, usize) {
+        (self.count, self.buf.len())
+    }
+
+    /// Drops the headers appended since [`HeaderList::mark`] returned `at`.
+    pub(crate) fn truncate_to(&mut self, at: (usize, usize)) {
+        self.count = at.0;
+        self.buf.truncate(at.1);
+    }
+
     /// Appends every header of another list.
     pub fn extend_from(&mut self, other: &HeaderList) {
         self.buf.extend_from_slice(&other.buf);
@@ -330,7 +341,7 @@ pub fn is_token_byte(b: u8) -> bool {
 
 /// Whether `name` is a header name (`fetch#header-name`): a token.
 pub fn is_header_name(name: &[u8]) -> bool {
-    !name.is_empty() && name.iter().all(|b| is_token_byte(*b))
+    !name.is_empty() && and_classes(name) & TOKEN != 0
 }
 
 /// Whether `value` is a header value (`fetch#header-value`): no leading or

@@ -33,14 +33,20 @@ enum Name {
 }
 
 impl Name {
-    fn new(name: &[u8]) -> Name {
+    /// The name as given, or lower-cased.
+    fn new(name: &[u8], lower: bool) -> Name {
         if name.len() <= 22 {
             let mut bytes = [0u8; 22];
             bytes[..name.len()].copy_from_slice(name);
+            if lower {
+                bytes.make_ascii_lowercase();
+            }
             Name::Inline {
                 len: name.len() as u8,
                 bytes,
             }
+        } else if lower {
+            Name::Heap(name.to_ascii_lowercase().into())
         } else {
             Name::Heap(name.into())
         }
@@ -144,6 +150,33 @@ impl Record {
                 .iter()
                 .map(|e| alloc(e.name.heap_len()))
                 .sum::<usize>()
+    }
+
+    /// `fetch#concept-cache-match-method` within this record.
+    fn method_match(&self, method: &[u8], credentials: bool, now: Duration) -> bool {
+        self.entries.iter().any(|e| {
+            !e.header
+                && e.live(now)
+                && (e.credentials || !credentials)
+                && (&*e.name == method || (&*e.name == b"*" && !credentials))
+        })
+    }
+
+    /// `fetch#concept-cache-match-header` within this record.
+    fn header_match(
+        &self,
+        name: &[u8],
+        credentials: bool,
+        wildcard_applies: bool,
+        now: Duration,
+    ) -> bool {
+        self.entries.iter().any(|e| {
+            e.header
+                && e.live(now)
+                && (e.credentials || !credentials)
+                && ((e.name.len() == name.len() && e.name.eq_ignore_ascii_case(name))
+                    || (wildcard_applies && !credentials && &*e.name == b"*"))
+        })
     }
 
     fn expired(&self, now: Duration) -> bool {
@@ -332,14 +365,7 @@ impl PreflightCache {
         credentials: bool,
         now: Duration,
     ) -> bool {
-        self.lookup(key, now, |r| {
-            r.entries.iter().any(|e| {
-                !e.header
-                    && e.live(now)
-                    && (e.credentials || !credentials)
-                    && (&*e.name == method || (&*e.name == b"*" && !credentials))
-            })
-        })
+        self.lookup(key, now, |r| r.method_match(method, credentials, now))
     }
 
     /// Whether there is a header-name cache entry match
@@ -354,17 +380,36 @@ impl PreflightCache {
         now: Duration,
     ) -> bool {
         self.lookup(key, now, |r| {
-            r.entries.iter().any(|e| {
-                e.header
-                    && e.live(now)
-                    && (e.credentials || !credentials)
-                    && (e.name.eq_ignore_ascii_case(name)
-                        || (wildcard_applies && !credentials && &*e.name == b"*"))
-            })
+            r.header_match(name, credentials, wildcard_applies, now)
         })
     }
 
-    fn lookup(&self, key: &CacheKey<'_>, now: Duration, f: impl Fn(&Record) -> bool) -> bool {
+    /// Whether the cache covers a request with one lookup: a method cache
+    /// entry match for `method` when given, and a header-name cache entry
+    /// match for every name `names` reports (with whether `*` may stand for
+    /// it). The same answer as [`PreflightCache::method_match`] and
+    /// [`PreflightCache::header_match`] asked in turn.
+    pub(crate) fn covers(
+        &self,
+        key: &CacheKey<'_>,
+        method: Option<&[u8]>,
+        credentials: bool,
+        now: Duration,
+        names: impl FnOnce(&mut dyn FnMut(&[u8], bool)),
+    ) -> bool {
+        self.lookup(key, now, |r| {
+            if method.is_some_and(|m| !r.method_match(m, credentials, now)) {
+                return false;
+            }
+            let mut all = true;
+            names(&mut |name, wildcard_applies| {
+                all = all && r.header_match(name, credentials, wildcard_applies, now);
+            });
+            all
+        })
+    }
+
+    fn lookup(&self, key: &CacheKey<'_>, now: Duration, f: impl FnOnce(&Record) -> bool) -> bool {
         let hash = self.hash(key);
         let mut inner = self.lock();
         let tick = inner.next_tick();
@@ -443,23 +488,26 @@ impl PreflightCache {
         };
         let before = record.bytes();
         record.last_used = tick;
-        // Drop what has expired in this record before adding.
-        let mut entries = std::mem::take(&mut record.entries).into_vec();
-        entries.retain(|e| e.live(now));
-        for m in methods {
+        // Drop what has expired in this record before adding; room for
+        // every new entry at once.
+        let old = std::mem::take(&mut record.entries).into_vec();
+        let adding =
+            methods.len().min(MAX_NAMES_PER_RECORD) + header_names.len().min(MAX_NAMES_PER_RECORD);
+        let mut entries = Vec::with_capacity(old.len() + adding);
+        entries.extend(old.into_iter().filter(|e| e.live(now)));
+        for &m in methods {
             // The same match as a lookup (`fetch#concept-cache-match-method`):
             // `*` stands for any method only for an uncredentialed request.
             upsert(&mut entries, false, m, credentials, now, max_age, |e| {
-                &*e.name == *m || (!credentials && &*e.name == b"*")
+                &*e.name == m || (!credentials && &*e.name == b"*")
             });
         }
-        for h in header_names {
-            let lower = h.to_ascii_lowercase();
+        for &h in header_names {
             // The same match as a lookup (`fetch#concept-cache-match-header`):
             // `*` never stands for `Authorization`, nor for anything when the
             // request is credentialed.
             let star = !credentials && !crate::header::is_cors_non_wildcard_request_header_name(h);
-            upsert(&mut entries, true, &lower, credentials, now, max_age, |e| {
+            upsert(&mut entries, true, h, credentials, now, max_age, |e| {
                 e.name.eq_ignore_ascii_case(h) || (star && &*e.name == b"*")
             });
         }
@@ -579,17 +627,24 @@ fn upsert(
 ) {
     let max_age = u32::try_from(max_age).unwrap_or(u32::MAX);
     let mut still_live = false;
+    let mut ended = false;
     for e in entries.iter_mut() {
         if e.header == header && e.live(now) && matches(e) && (e.credentials || !credentials) {
             e.max_age = max_age;
-            still_live |= e.live(now);
+            let live = e.live(now);
+            still_live |= live;
+            ended |= !live;
         }
     }
-    entries.retain(|e| e.live(now));
+    // Every entry was live before this call; only a new max-age ends one.
+    if ended {
+        entries.retain(|e| e.live(now));
+    }
     let of_kind = entries.iter().filter(|e| e.header == header).count();
     if !still_live && max_age > 0 && of_kind < MAX_NAMES_PER_RECORD {
         entries.push(Entry {
-            name: Name::new(name),
+            // Header names are stored lower-cased.
+            name: Name::new(name, header),
             header,
             credentials,
             max_age,

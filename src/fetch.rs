@@ -7,7 +7,6 @@
 //! ([`Step::Send`]), the embedder sends it and hands back the response
 //! ([`Fetch::receive`]), until the driver is done ([`Step::Done`]).
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use url::Url;
@@ -24,7 +23,7 @@ use crate::request::{
     ResponseTainting,
 };
 use crate::response::{self, FilteredResponse, Response};
-use crate::site::{Psl, same_site};
+use crate::site::{Psl, SiteMemo};
 
 /// The most redirects a fetch follows (`fetch#http-redirect-fetch`).
 pub const REDIRECT_LIMIT: u8 = 20;
@@ -60,6 +59,8 @@ pub struct Policy {
     profile: Profile,
     cache: PreflightCache,
     psl: PslRef,
+    /// Registrable domains already looked up in `psl`.
+    sites: SiteMemo,
 }
 
 #[derive(Debug)]
@@ -85,6 +86,7 @@ impl Policy {
             cache: PreflightCache::new(profile.cache),
             profile,
             psl: PslRef::Shipped(Psl::shipped()),
+            sites: SiteMemo::default(),
         }
     }
 
@@ -94,6 +96,7 @@ impl Policy {
             cache: PreflightCache::new(profile.cache),
             profile,
             psl: PslRef::Shared(psl),
+            sites: SiteMemo::default(),
         }
     }
 
@@ -110,6 +113,12 @@ impl Policy {
     /// The Public Suffix List.
     pub fn psl(&self) -> &Psl {
         &self.psl
+    }
+
+    /// Same site (`html#same-site`) under this policy's list, each host's
+    /// registrable domain looked up once per policy.
+    fn same_site(&self, a: &Origin, b: &Origin) -> bool {
+        self.sites.same_site(&self.psl, a, b)
     }
 
     /// Starts a fetch of a request as a page's script made it, at time `now`
@@ -139,7 +148,7 @@ impl Policy {
         }
         let method = std::mem::take(&mut request.method);
         let body = request.body.take();
-        let origin_serialized = request.origin.ascii_serialization();
+        let origin_serialized = Serialized::of(&request.origin);
         Fetch {
             policy: self,
             partition,
@@ -242,7 +251,7 @@ pub struct Fetch<'p> {
     /// The URL list after its first URL (`request.url`): one per redirect.
     url_list: Vec<Url>,
     /// The request origin's serialization, computed once.
-    origin_serialized: String,
+    origin_serialized: Serialized,
     /// Whether the redirect-taint is not "same-origin" (`Origin: null`).
     tainted: bool,
     method: Vec<u8>,
@@ -380,23 +389,24 @@ impl Fetch<'_> {
             url: self.current_url().as_str(),
         };
         let credentials = self.request.credentials == CredentialsMode::Include;
-        let cache = &self.policy.cache;
         let profile = &self.policy.profile;
         let method_needs =
             !method::is_cors_safelisted_method(&self.method) || self.request.use_cors_preflight;
-        if method_needs && !cache.method_match(&key, &self.method, credentials, self.now) {
-            return true;
-        }
-        let mut missing = false;
-        request::for_each_unsafe_header(&self.headers, profile, |name| {
-            if missing {
-                return;
-            }
-            let wildcard_applies = profile.cache_wildcard_covers_authorization
-                || !header::is_cors_non_wildcard_request_header_name(name);
-            missing = !cache.header_match(&key, name, credentials, wildcard_applies, self.now);
-        });
-        missing
+        // One cache lookup for the method and every CORS-unsafe name.
+        let covered = self.policy.cache.covers(
+            &key,
+            method_needs.then_some(&self.method[..]),
+            credentials,
+            self.now,
+            |check| {
+                request::for_each_unsafe_header(&self.headers, profile, |name| {
+                    let wildcard_applies = profile.cache_wildcard_covers_authorization
+                        || !header::is_cors_non_wildcard_request_header_name(name);
+                    check(name, wildcard_applies);
+                });
+            },
+        );
+        !covered
     }
 
     /// Hands the driver the response to the request it last sent, or the
@@ -438,21 +448,21 @@ impl Fetch<'_> {
         };
         match preflight::validate_preflight_response(&actual, response, &self.policy.profile) {
             Ok(result) => {
-                let url = self.current_url().as_str().to_owned();
                 let key = CacheKey {
                     partition: self.partition,
                     origin,
-                    url: &url,
+                    url: self.current_url().as_str(),
                 };
-                let headers = result.header_names();
-                self.policy.cache.store(
-                    &key,
-                    self.request.credentials == CredentialsMode::Include,
-                    &result.methods(),
-                    &headers,
-                    result.max_age,
-                    self.now,
-                );
+                result.with_lists(|methods, headers| {
+                    self.policy.cache.store(
+                        &key,
+                        self.request.credentials == CredentialsMode::Include,
+                        methods,
+                        headers,
+                        result.max_age,
+                        self.now,
+                    )
+                });
                 self.state = State::SendActual;
             }
             Err(e) => self.fail(e),
@@ -582,7 +592,7 @@ impl Fetch<'_> {
     /// The redirect-taint of the request (`fetch#concept-request-tainted-origin`).
     fn redirect_taint(&self) -> Taint {
         let origin = &self.request.origin;
-        let psl = &*self.policy.psl;
+        let same_site = |a: &Origin, b: &Origin| self.policy.same_site(a, b);
         let mut taint = Taint::SameOrigin;
         let mut last: Option<Origin> = None;
         for url in self.urls() {
@@ -590,7 +600,7 @@ impl Fetch<'_> {
             let Some(last_origin) = last.replace(this.clone()) else {
                 continue;
             };
-            if !same_site(&this, &last_origin, psl) && !same_site(origin, &last_origin, psl) {
+            if !same_site(&this, &last_origin) && !same_site(origin, &last_origin) {
                 return Taint::CrossSite;
             }
             if this != last_origin && *origin != last_origin {
@@ -705,14 +715,13 @@ impl Fetch<'_> {
     /// `Sec-Fetch-Site` (Fetch Metadata `#sec-fetch-site-header`).
     fn sec_fetch_site(&self) -> &'static str {
         let origin = &self.request.origin;
-        let psl = &*self.policy.psl;
         let mut site = "same-origin";
         for url in self.urls() {
             if origin.same_origin_with_url(url) {
                 continue;
             }
             let o = Origin::of(url);
-            if same_site(origin, &o, psl) {
+            if self.policy.same_site(origin, &o) {
                 site = "same-site";
             } else {
                 return "cross-site";
@@ -743,9 +752,11 @@ impl Fetch<'_> {
         let mut headers = HeaderList::with_capacity(self.headers.len() + 6, 256);
         headers.extend_from(&self.headers);
         match &self.body {
-            Some(b) => headers.append_with(b"Content-Length", |buf| {
-                let _ = write!(ByteWriter(buf), "{}", b.len());
-            }),
+            Some(b) => {
+                let mut digits = [0u8; 20];
+                let n = write_decimal(b.len() as u64, &mut digits);
+                headers.append(b"Content-Length", &digits[..n]);
+            }
             None if self.method == b"POST" || self.method == b"PUT" => {
                 headers.append("Content-Length", "0")
             }
@@ -780,7 +791,9 @@ impl Fetch<'_> {
             b"same-site" => {
                 let target = Origin::of(url);
                 let schemeless =
-                    crate::site::schemelessly_same_site(origin, &target, &self.policy.psl);
+                    self.policy
+                        .sites
+                        .schemelessly_same_site(&self.policy.psl, origin, &target);
                 let downgrade = origin.scheme() == Some(crate::origin::Scheme::Https)
                     && url.scheme() != "https";
                 !schemeless || downgrade
@@ -864,12 +877,71 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Writes formatted text into a byte buffer.
-struct ByteWriter<'a>(&'a mut Vec<u8>);
+/// An origin's ASCII serialization (`html#ascii-serialisation-of-an-origin`),
+/// kept inline when short (every common origin), so a fetch does not
+/// allocate for it.
+#[derive(Debug)]
+enum Serialized {
+    Inline {
+        len: u8,
+        bytes: [u8; SERIALIZED_INLINE],
+    },
+    Heap(Vec<u8>),
+}
 
-impl std::fmt::Write for ByteWriter<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.extend_from_slice(s.as_bytes());
-        Ok(())
+const SERIALIZED_INLINE: usize = 96;
+
+impl Serialized {
+    fn of(origin: &Origin) -> Serialized {
+        if let Some(t) = origin.as_tuple() {
+            if let Host::Domain(d) = t.host() {
+                let (scheme, host) = (t.scheme().as_str().as_bytes(), d.as_bytes());
+                let mut port = [0u8; 6];
+                let mut port_len = 0;
+                if let Some(p) = t.port() {
+                    port[0] = b':';
+                    port_len = 1 + write_decimal(u64::from(p), &mut port[1..]);
+                }
+                let len = scheme.len() + 3 + host.len() + port_len;
+                if len <= SERIALIZED_INLINE {
+                    let mut bytes = [0u8; SERIALIZED_INLINE];
+                    let mut at = 0;
+                    for part in [scheme, b"://", host, &port[..port_len]] {
+                        bytes[at..at + part.len()].copy_from_slice(part);
+                        at += part.len();
+                    }
+                    return Serialized::Inline {
+                        len: len as u8,
+                        bytes,
+                    };
+                }
+            }
+        }
+        Serialized::Heap(origin.ascii_serialization().into_bytes())
     }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Serialized::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Serialized::Heap(v) => v,
+        }
+    }
+}
+
+/// Writes a number's decimal digits at the start of `out`; returns how
+/// many (at most 20; fewer if `out` is shorter).
+fn write_decimal(mut n: u64, out: &mut [u8]) -> usize {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let count = (digits.len() - i).min(out.len());
+    out[..count].copy_from_slice(&digits[i..i + count]);
+    count
 }

@@ -112,6 +112,17 @@ impl HeaderList {
         self.count += 1;
     }
 
+    /// The list's length and buffer size, for [`HeaderList::truncate_to`].
+    pub(crate) fn mark(&self) -> (usize, usize) {
+        (self.count, self.buf.len())
+    }
+
+    /// Drops the headers appended since [`HeaderList::mark`] returned `at`.
+    pub(crate) fn truncate_to(&mut self, at: (usize, usize)) {
+        self.count = at.0;
+        self.buf.truncate(at.1);
+    }
+
     /// Appends every header of another list.
     pub fn extend_from(&mut self, other: &HeaderList) {
         self.buf.extend_from_slice(&other.buf);
@@ -330,7 +341,7 @@ pub fn is_token_byte(b: u8) -> bool {
 
 /// Whether `name` is a header name (`fetch#header-name`): a token.
 pub fn is_header_name(name: &[u8]) -> bool {
-    !name.is_empty() && name.iter().all(|b| is_token_byte(*b))
+    !name.is_empty() && and_classes(name) & TOKEN != 0
 }
 
 /// Whether `value` is a header value (`fetch#header-value`): no leading or
@@ -674,9 +685,7 @@ pub const CORS_SAFELISTED_RESPONSE_HEADER_NAMES: [&str; 7] = [
 /// assert!(!is_cors_safelisted_response_header_name(b"set-cookie", exposed));
 /// ```
 pub fn is_cors_safelisted_response_header_name(name: &[u8], exposed: &[&[u8]]) -> bool {
-    CORS_SAFELISTED_RESPONSE_HEADER_NAMES
-        .iter()
-        .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+    is_always_safelisted_response_header_name(name)
         || exposed
             .iter()
             .any(|e| name.eq_ignore_ascii_case(e) && !is_forbidden_response_header_name(e))
@@ -735,23 +744,40 @@ const FORBIDDEN_REQUEST_HEADER_NAMES: [&[u8]; 21] = [
 /// assert!(!is_forbidden_request_header(b"X-HTTP-Method-Override", b"PATCH"));
 /// ```
 pub fn is_forbidden_request_header(name: &[u8], value: &[u8]) -> bool {
-    // Step 1.
-    if FORBIDDEN_REQUEST_HEADER_NAMES
-        .iter()
-        .any(|n| name.eq_ignore_ascii_case(n))
-    {
+    // Step 1, dispatched on the name's length (each arm lists the names of
+    // FORBIDDEN_REQUEST_HEADER_NAMES of that length).
+    let is = |lower: &[u8]| eq_lower(name, lower);
+    let listed = match name.len() {
+        2 => is(b"te"),
+        3 => is(b"dnt") || is(b"via"),
+        4 => is(b"date") || is(b"host"),
+        6 => is(b"cookie") || is(b"expect") || is(b"origin"),
+        7 => is(b"cookie2") || is(b"referer") || is(b"trailer") || is(b"upgrade"),
+        10 => is(b"connection") || is(b"keep-alive") || is(b"set-cookie"),
+        14 => is(b"accept-charset") || is(b"content-length"),
+        15 => is(b"accept-encoding"),
+        17 => is(b"transfer-encoding"),
+        29 => is(b"access-control-request-method"),
+        30 => is(b"access-control-request-headers"),
+        _ => false,
+    };
+    debug_assert_eq!(
+        listed,
+        FORBIDDEN_REQUEST_HEADER_NAMES
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n))
+    );
+    if listed {
         return true;
     }
     // Step 2.
-    let starts_with_ci =
-        |p: &[u8]| name.len() >= p.len() && name[..p.len()].eq_ignore_ascii_case(p);
+    let starts_with_ci = |p: &[u8]| name.get(..p.len()).is_some_and(|h| eq_lower(h, p));
     if starts_with_ci(b"proxy-") || starts_with_ci(b"sec-") {
         return true;
     }
     // Step 3.
-    if name.eq_ignore_ascii_case(b"x-http-method")
-        || name.eq_ignore_ascii_case(b"x-http-method-override")
-        || name.eq_ignore_ascii_case(b"x-method-override")
+    if matches!(name.len(), 13 | 17 | 22)
+        && (is(b"x-http-method") || is(b"x-http-method-override") || is(b"x-method-override"))
     {
         return get_decode_split(value)
             .iter()
@@ -762,8 +788,28 @@ pub fn is_forbidden_request_header(name: &[u8], value: &[u8]) -> bool {
 
 /// Forbidden response-header name (`fetch#forbidden-response-header-name`):
 /// `Set-Cookie` and `Set-Cookie2`.
+#[inline]
 pub fn is_forbidden_response_header_name(name: &[u8]) -> bool {
-    name.eq_ignore_ascii_case(b"set-cookie") || name.eq_ignore_ascii_case(b"set-cookie2")
+    match name.len() {
+        10 => eq_lower(name, b"set-cookie"),
+        11 => eq_lower(name, b"set-cookie2"),
+        _ => false,
+    }
+}
+
+/// Whether `name` is one of [`CORS_SAFELISTED_RESPONSE_HEADER_NAMES`]
+/// (case-insensitive), dispatched on its length.
+#[inline]
+pub fn is_always_safelisted_response_header_name(name: &[u8]) -> bool {
+    match name.len() {
+        6 => eq_lower(name, b"pragma"),
+        7 => eq_lower(name, b"expires"),
+        12 => eq_lower(name, b"content-type"),
+        13 => eq_lower(name, b"cache-control") || eq_lower(name, b"last-modified"),
+        14 => eq_lower(name, b"content-length"),
+        16 => eq_lower(name, b"content-language"),
+        _ => false,
+    }
 }
 
 /// Request-body-header name (`fetch#request-body-header-name`).

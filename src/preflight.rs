@@ -27,9 +27,14 @@ pub fn preflight_headers(method: &[u8], headers: &HeaderList, profile: &Profile)
     let mut out = HeaderList::with_capacity(8, 256);
     out.append("Accept", "*/*");
     out.append("Access-Control-Request-Method", method);
-    let mut value = Vec::new();
-    if crate::request::write_unsafe_header_names(headers, profile, &mut value) {
-        out.append("Access-Control-Request-Headers", &value);
+    // Written straight into the list, and taken back off when empty.
+    let before = out.mark();
+    let mut any = false;
+    out.append_with(b"Access-Control-Request-Headers", |buf| {
+        any = crate::request::write_unsafe_header_names(headers, profile, buf);
+    });
+    if !any {
+        out.truncate_to(before);
     }
     out
 }
@@ -63,6 +68,38 @@ impl<'a> PreflightResult<'a> {
             out.push(t)
         });
         out
+    }
+
+    /// Calls `f` with [`PreflightResult::methods`] and
+    /// [`PreflightResult::header_names`], kept on the stack while there are
+    /// few (the usual case).
+    pub(crate) fn with_lists<R>(&self, f: impl FnOnce(&[&'a [u8]], &[&'a [u8]]) -> R) -> R {
+        const N: usize = 16;
+        let mut methods: [&[u8]; N] = [&[]; N];
+        let mut n_methods = 0usize;
+        if let Some(m) = self.implied_method {
+            methods[0] = m;
+            n_methods = 1;
+        }
+        tokens_of(self.headers, b"access-control-allow-methods", |t| {
+            if let Some(slot) = methods.get_mut(n_methods) {
+                *slot = t;
+            }
+            n_methods += 1;
+        });
+        let mut names: [&[u8]; N] = [&[]; N];
+        let mut n_names = 0usize;
+        tokens_of(self.headers, b"access-control-allow-headers", |t| {
+            if let Some(slot) = names.get_mut(n_names) {
+                *slot = t;
+            }
+            n_names += 1;
+        });
+        if n_methods <= N && n_names <= N {
+            f(&methods[..n_methods], &names[..n_names])
+        } else {
+            f(&self.methods(), &self.header_names())
+        }
     }
 }
 

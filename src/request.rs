@@ -441,23 +441,47 @@ pub fn write_unsafe_header_names(
     profile: &Profile,
     out: &mut Vec<u8>,
 ) -> bool {
-    let mut names: Vec<&[u8]> = Vec::with_capacity(headers.len());
-    for_each_unsafe_header(headers, profile, |n| names.push(n));
-    if names.is_empty() {
+    // The names on the stack while there are few (the usual case).
+    const N: usize = 16;
+    let mut stack: [&[u8]; N] = [&[]; N];
+    let mut count = 0usize;
+    let mut heap: Vec<&[u8]> = Vec::new();
+    for_each_unsafe_header(headers, profile, |n| {
+        match stack.get_mut(count) {
+            Some(slot) => *slot = n,
+            None => {
+                if heap.is_empty() {
+                    heap.extend_from_slice(&stack);
+                }
+                heap.push(n);
+            }
+        }
+        count += 1;
+    });
+    if count == 0 {
         return false;
     }
+    let names: &mut [&[u8]] = if count <= N {
+        &mut stack[..count]
+    } else {
+        &mut heap
+    };
     let lower_cmp = |a: &&[u8], b: &&[u8]| {
         a.iter()
             .map(u8::to_ascii_lowercase)
             .cmp(b.iter().map(u8::to_ascii_lowercase))
     };
     names.sort_unstable_by(lower_cmp);
-    names.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
-    for (i, n) in names.iter().enumerate() {
-        if i > 0 {
+    let mut previous: Option<&[u8]> = None;
+    for n in names.iter() {
+        if previous.is_some_and(|p| p.eq_ignore_ascii_case(n)) {
+            continue;
+        }
+        if previous.is_some() {
             out.push(b',');
         }
         out.extend(n.iter().map(u8::to_ascii_lowercase));
+        previous = Some(n);
     }
     true
 }

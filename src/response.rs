@@ -146,7 +146,16 @@ struct ExposedNames<'a> {
     more: Vec<&'a [u8]>,
 }
 
+/// Whether `name` is one of `names`, ignoring ASCII case.
+#[inline]
+fn exposed_in(names: &[&[u8]], name: &[u8]) -> bool {
+    names
+        .iter()
+        .any(|n| n.len() == name.len() && n.eq_ignore_ascii_case(name))
+}
+
 impl<'a> ExposedNames<'a> {
+    #[inline]
     fn of(headers: &'a HeaderList, credentials: CredentialsMode) -> ExposedNames<'a> {
         let mut names: [&'a [u8]; 16] = [&[]; 16];
         let mut count = 0usize;
@@ -189,13 +198,9 @@ impl<'a> ExposedNames<'a> {
     fn visible(&self, name: &[u8]) -> bool {
         !header::is_forbidden_response_header_name(name)
             && (self.all
-                || header::CORS_SAFELISTED_RESPONSE_HEADER_NAMES
-                    .iter()
-                    .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
-                || self.names[..self.count]
-                    .iter()
-                    .chain(&self.more)
-                    .any(|n| n.eq_ignore_ascii_case(name)))
+                || header::is_always_safelisted_response_header_name(name)
+                || exposed_in(&self.names[..self.count], name)
+                || (!self.more.is_empty() && exposed_in(&self.more, name)))
     }
 }
 

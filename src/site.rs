@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use publicsuffix::{List, Psl as _};
 
-use crate::origin::{Host, Origin, Scheme};
+use crate::origin::{Domain, Host, Origin, Scheme};
 
 /// The Public Suffix List snapshot shipped in the crate.
 ///
@@ -282,4 +282,83 @@ fn site_host_eq(a: &Host, b: &Host, psl: &Psl) -> bool {
         // host is a public suffix or an IP address, never a registrable domain.
         _ => false,
     }
+}
+
+/// The most hosts a [`SiteMemo`] remembers before it starts over.
+const SITE_MEMO_MAX: usize = 1024;
+
+/// Remembers where the registrable domain of each domain a policy has met
+/// starts, so that fetches to the same hosts walk the Public Suffix List
+/// once, not on every request (`Sec-Fetch-Site`, redirect taint, CORP).
+/// Bounded: when full it is emptied and refilled.
+#[derive(Debug, Default)]
+pub(crate) struct SiteMemo {
+    /// Domain → offset of its registrable domain in it (`None`: it has
+    /// none).
+    starts: std::sync::Mutex<
+        std::collections::HashMap<Box<[u8]>, Option<u16>, foldhash::fast::RandomState>,
+    >,
+}
+
+impl SiteMemo {
+    /// Same site (`html#same-site`), answered from the memo where it can.
+    pub(crate) fn same_site(&self, psl: &Psl, a: &Origin, b: &Origin) -> bool {
+        match (a, b) {
+            (Origin::Tuple(ta), Origin::Tuple(tb)) => {
+                ta.scheme() == tb.scheme() && self.site_host_eq(psl, ta.host(), tb.host())
+            }
+            _ => same_site(a, b, psl),
+        }
+    }
+
+    /// Schemelessly same site (`html#schemelessly-same-site`), likewise.
+    pub(crate) fn schemelessly_same_site(&self, psl: &Psl, a: &Origin, b: &Origin) -> bool {
+        match (a, b) {
+            (Origin::Tuple(ta), Origin::Tuple(tb)) => self.site_host_eq(psl, ta.host(), tb.host()),
+            _ => schemelessly_same_site(a, b, psl),
+        }
+    }
+
+    /// [`site_host_eq`] with the registrable domains remembered.
+    fn site_host_eq(&self, psl: &Psl, a: &Host, b: &Host) -> bool {
+        // Equal hosts have equal registrable domains, or none each.
+        if a == b {
+            return true;
+        }
+        let (Host::Domain(da), Host::Domain(db)) = (a, b) else {
+            // An IP address has no registrable domain: no list walk.
+            return site_host_eq(a, b, psl);
+        };
+        let mut starts = self.starts.lock().unwrap_or_else(|e| e.into_inner());
+        let ra = registrable_start(&mut starts, psl, da);
+        let rb = registrable_start(&mut starts, psl, db);
+        match (ra, rb) {
+            (Some(x), Some(y)) => da.as_bytes().get(x..) == db.as_bytes().get(y..),
+            // Neither has one: same site only if the hosts are equal, and
+            // they are not.
+            _ => false,
+        }
+    }
+}
+
+type Starts = std::collections::HashMap<Box<[u8]>, Option<u16>, foldhash::fast::RandomState>;
+
+/// Where the registrable domain of `domain` starts, from the memo or the
+/// list (then remembered).
+fn registrable_start(starts: &mut Starts, psl: &Psl, domain: &Domain) -> Option<usize> {
+    let bytes = domain.as_bytes();
+    if let Some(start) = starts.get(bytes) {
+        return start.map(usize::from);
+    }
+    // `registrable_domain` returns a suffix of the domain.
+    let start = psl
+        .registrable_domain(domain.as_str())
+        .map(|rd| bytes.len() - rd.len());
+    if let Ok(stored) = start.map(u16::try_from).transpose() {
+        if starts.len() >= SITE_MEMO_MAX {
+            starts.clear();
+        }
+        starts.insert(bytes.into(), stored);
+    }
+    start
 }

@@ -62,9 +62,26 @@ impl CorsCheckFailure {
         }
     }
 
+    /// Firefox's reason category, as `nsCORSListenerProxy::CheckRequestApproved`
+    /// (mozilla/gecko-dev, `netwerk/protocol/http/nsCORSListenerProxy.cpp`)
+    /// logs it. The names are the categories without the version suffix of
+    /// their `security.properties` keys (`CORSMissingAllowOrigin2` is
+    /// reported as `CORSMissingAllowOrigin`).
     fn firefox(&self) -> &'static str {
         match self {
             CorsCheckFailure::MissingAllowOriginHeader => "CORSMissingAllowOrigin",
+            // Gecko reports `CORSMultipleAllowOriginNotAllowed` only for a
+            // repeated header (its `CheckOriginHeader` visitor counts
+            // headers); one header holding a list fails its byte comparison
+            // with the origin: `CORSAllowOriginNotMatchingOrigin`. Repeated
+            // headers reach us joined with ", ", so a value without ", " was
+            // one header. (A single header written `a, b` is indistinguishable
+            // from two headers here and is reported as repeated.)
+            CorsCheckFailure::MultipleAllowOriginValues { value }
+                if !value.windows(2).any(|w| w == b", ") =>
+            {
+                "CORSAllowOriginNotMatchingOrigin"
+            }
             CorsCheckFailure::MultipleAllowOriginValues { .. } => {
                 "CORSMultipleAllowOriginNotAllowed"
             }
@@ -74,6 +91,64 @@ impl CorsCheckFailure {
             CorsCheckFailure::InvalidAllowCredentials { .. } => "CORSMissingAllowCredentials",
         }
     }
+}
+
+impl CorsCheckFailure {
+    /// WebKit's message (`CrossOriginAccessControl.cpp`,
+    /// `passesAccessControlCheck`); `None` without the status it names.
+    fn webkit(&self, cx: &WebKitContext<'_>) -> Option<String> {
+        let not_allowed = || {
+            cx.status.map(|status| {
+                format!(
+                    "Origin {} is not allowed by Access-Control-Allow-Origin. Status code: {status}",
+                    cx.origin
+                )
+            })
+        };
+        match self {
+            CorsCheckFailure::WildcardOriginNotAllowed => Some(
+                "Cannot use wildcard in Access-Control-Allow-Origin when credentials flag is true."
+                    .to_owned(),
+            ),
+            // WebKit looks for a comma only; a value with a space and no
+            // comma is a plain mismatch to it.
+            CorsCheckFailure::MultipleAllowOriginValues { value } if value.contains(&b',') => {
+                Some("Access-Control-Allow-Origin cannot contain more than one origin.".to_owned())
+            }
+            CorsCheckFailure::MultipleAllowOriginValues { .. }
+            | CorsCheckFailure::MissingAllowOriginHeader
+            | CorsCheckFailure::InvalidAllowOriginValue { .. }
+            | CorsCheckFailure::AllowOriginMismatch { .. } => not_allowed(),
+            CorsCheckFailure::InvalidAllowCredentials { .. } => Some(
+                "Credentials flag is true, but Access-Control-Allow-Credentials is not \"true\"."
+                    .to_owned(),
+            ),
+        }
+    }
+}
+
+fn preflight_not_successful(status: u16) -> String {
+    format!("Preflight response is not successful. Status code: {status}")
+}
+
+/// What WebKit interpolates into its console messages that a [`Refusal`]
+/// does not hold; see [`Refusal::webkit_message`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WebKitContext<'a> {
+    /// The request's serialized origin (`null` when opaque).
+    pub origin: &'a str,
+    /// The URL of the last request sent (or, when nothing was sent, the
+    /// request's URL): the one whose response was refused or redirected.
+    pub url: &'a str,
+    /// The status of the response the refusal is about (the preflight's for
+    /// a preflight refusal), if one came back.
+    pub status: Option<u16>,
+    /// Whether the request is in `cors` mode and was cross-origin when
+    /// redirected: WebKit's network process then refuses a non-HTTP(S)
+    /// redirect with its own message.
+    pub cors_cross_origin: bool,
+    /// When the refused response is a redirect, the URL it redirects to.
+    pub redirect_to: Option<&'a str>,
 }
 
 impl fmt::Display for CorsCheckFailure {
@@ -122,7 +197,8 @@ impl fmt::Display for CorsCheckFailure {
 /// with what caused it.
 ///
 /// [`Refusal::name`] is a stable name (Chromium's `CorsError` name where one
-/// fits), [`Refusal::firefox_reason`] the category Firefox reports, and
+/// fits), [`Refusal::firefox_reason`] the category Firefox reports,
+/// [`Refusal::webkit_message`] the console message WebKit logs, and
 /// `Display` a sentence a person can act on.
 ///
 /// ```
@@ -294,23 +370,184 @@ impl Refusal {
     /// failure (`CORSMissingAllowOrigin`, …), or `None` where Firefox does
     /// not report a CORS reason (the Fetch API throws, or the failure is not
     /// about CORS).
+    ///
+    /// Read in mozilla/gecko-dev `netwerk/protocol/http/nsCORSListenerProxy.cpp`
+    /// (each `LogBlockedRequest` call) and
+    /// `dom/locales/en-US/chrome/security/security.properties`. A redirect to
+    /// a URL with credentials has no category: `nsCORSListenerProxy::UpdateChannel`
+    /// fails it with `NS_ERROR_DOM_BAD_URI` without logging a reason.
     pub fn firefox_reason(&self) -> Option<&'static str> {
         Some(match self {
             Refusal::CorsCheck(c) | Refusal::PreflightCorsCheck(c) => c.firefox(),
             Refusal::CorsDisabledScheme { .. } | Refusal::RedirectToNonHttpScheme { .. } => {
                 "CORSRequestNotHttp"
             }
-            Refusal::PreflightInvalidStatus { .. }
-            | Refusal::PreflightDisallowedRedirect { .. } => "CORSPreflightDidNotSucceed",
+            // `nsCORSPreflightListener::CheckPreflightRequestApproved`.
+            Refusal::PreflightInvalidStatus { .. } => "CORSPreflightDidNotSucceed",
+            // `nsCORSPreflightListener::AsyncOnChannelRedirect`: any external
+            // redirect of the preflight.
+            Refusal::PreflightDisallowedRedirect { .. } => "CORSExternalRedirectNotAllowed",
             Refusal::InvalidAllowMethodsPreflightResponse { .. } => "CORSInvalidAllowMethod",
             Refusal::InvalidAllowHeadersPreflightResponse { .. } => "CORSInvalidAllowHeader",
             Refusal::MethodDisallowedByPreflightResponse { .. } => "CORSMethodNotFound",
             Refusal::HeaderDisallowedByPreflightResponse { .. } => {
                 "CORSMissingAllowHeaderFromPreflight"
             }
-            Refusal::RedirectContainsCredentials { .. } => "CORSExternalRedirectNotAllowed",
             Refusal::NetworkFailure => "CORSDidNotSucceed",
             _ => return None,
+        })
+    }
+
+    /// The console message WebKit (Safari, WebKitGTK 2.50) logs for this
+    /// refusal — the description of the `ResourceError` its loader fails
+    /// with, which the console shows before "Fetch API cannot load … due to
+    /// access control checks." — or `None` where WebKit has no message of
+    /// its own for it.
+    ///
+    /// WebKit interpolates values a refusal does not hold (the response's
+    /// status code, the URL being loaded); `context` gives them.
+    ///
+    /// Messages, as read in WebKit/WebKit (file, function):
+    ///
+    /// - CORS check, actual or preflight response
+    ///   (`Source/WebCore/loader/CrossOriginAccessControl.cpp`,
+    ///   `passesAccessControlCheck`): `*` with credentials, a value with a
+    ///   comma, credentials not `true`, and otherwise
+    ///   `Origin {origin} is not allowed by Access-Control-Allow-Origin. Status code: {status}`
+    ///   (a missing header, a non-origin value and a mismatch alike).
+    /// - Preflight status not 2xx (`CrossOriginAccessControl.cpp`,
+    ///   `validatePreflightResponse`, which checks the status *before* the
+    ///   CORS check) and preflight redirect
+    ///   (`Source/WebKit/NetworkProcess/NetworkCORSPreflightChecker.cpp`,
+    ///   `willPerformHTTPRedirection`):
+    ///   `Preflight response is not successful. Status code: {status}`.
+    /// - `Access-Control-Allow-Methods`/`-Headers` that do not parse, a
+    ///   method or header not allowed
+    ///   (`Source/WebCore/loader/CrossOriginPreflightResultCache.cpp`,
+    ///   `CrossOriginPreflightResultCacheItem::create` and
+    ///   `validateMethodAndHeaders`).
+    /// - Redirect mode `error`, redirects to a non-CORS scheme or to a URL
+    ///   with credentials, more than 20 redirects
+    ///   (`Source/WebKit/NetworkProcess/NetworkLoadChecker.cpp`,
+    ///   `checkRedirection`); a non-HTTP(S) redirect outside CORS
+    ///   (`Source/WebCore/loader/DocumentThreadableLoader.cpp`,
+    ///   `reportRedirectionWithBadScheme`).
+    /// - `same-origin` mode, a cross-origin non-HTTP(S) URL
+    ///   (`DocumentThreadableLoader.cpp`, constructor and
+    ///   `checkURLSchemeAsCORSEnabled`).
+    /// - A bad port (`Source/WebCore/loader/FrameLoader.cpp`,
+    ///   `reportBlockedLoadFailed`).
+    /// - `Cross-Origin-Resource-Policy` (`CrossOriginAccessControl.cpp`,
+    ///   `validateCrossOriginResourcePolicy`).
+    ///
+    /// `None`: the Fetch API's `TypeError`s (the message is the exception's,
+    /// thrown before any load); `no-cors` with a redirect mode other than
+    /// `follow` and a `Location` that does not parse (no WebKit loader
+    /// message for them was found); a connection failure and an invalid
+    /// response (the text is the platform network stack's, CFNetwork's or
+    /// libsoup's, not WebKit's).
+    ///
+    /// ```
+    /// use crossorigin::{CorsCheckFailure, Refusal, WebKitContext};
+    /// let cx = WebKitContext {
+    ///     origin: "https://app.example",
+    ///     url: "https://api.example/data",
+    ///     status: Some(200),
+    ///     cors_cross_origin: true,
+    ///     redirect_to: None,
+    /// };
+    /// let r = Refusal::CorsCheck(CorsCheckFailure::MissingAllowOriginHeader);
+    /// assert_eq!(
+    ///     r.webkit_message(&cx).as_deref(),
+    ///     Some("Origin https://app.example is not allowed by Access-Control-Allow-Origin. Status code: 200"),
+    /// );
+    /// assert_eq!(Refusal::NetworkFailure.webkit_message(&cx), None);
+    /// ```
+    pub fn webkit_message(&self, context: &WebKitContext<'_>) -> Option<String> {
+        let cx = context;
+        Some(match self {
+            // `NetworkLoadChecker::checkRedirection` wraps the CORS check's
+            // message when the refused response is a redirect.
+            Refusal::CorsCheck(c) => match cx.redirect_to {
+                Some(to) => format!(
+                    "Cross-origin redirection to {to} denied by Cross-Origin Resource Sharing \
+                     policy: {}",
+                    c.webkit(cx)?
+                ),
+                None => c.webkit(cx)?,
+            },
+            Refusal::PreflightCorsCheck(c) => match cx.status? {
+                200..=299 => c.webkit(cx)?,
+                status => preflight_not_successful(status),
+            },
+            Refusal::PreflightInvalidStatus { status }
+            | Refusal::PreflightDisallowedRedirect { status } => preflight_not_successful(*status),
+            Refusal::InvalidAllowMethodsPreflightResponse { value } => format!(
+                "Header Access-Control-Allow-Methods has an invalid value: {}",
+                String::from_utf8_lossy(value)
+            ),
+            Refusal::InvalidAllowHeadersPreflightResponse { value } => format!(
+                "Header Access-Control-Allow-Headers has an invalid value: {}",
+                String::from_utf8_lossy(value)
+            ),
+            Refusal::MethodDisallowedByPreflightResponse { method, .. } => format!(
+                "Method {} is not allowed by Access-Control-Allow-Methods.",
+                String::from_utf8_lossy(method)
+            ),
+            // WebKit names the header as its header map spells it: as the
+            // script wrote it, or WebKit's own spelling for a header it knows
+            // (`Content-Type`). The refusal holds the lower-cased name.
+            Refusal::HeaderDisallowedByPreflightResponse { name, .. } => format!(
+                "Request header field {} is not allowed by Access-Control-Allow-Headers.",
+                String::from_utf8_lossy(name)
+            ),
+            Refusal::RedirectModeError => {
+                format!(
+                    "Not allowed to follow a redirection while loading {}",
+                    cx.url
+                )
+            }
+            Refusal::TooManyRedirects => "Load cannot follow more than 20 redirections".to_owned(),
+            Refusal::RedirectToNonHttpScheme { url } if cx.cors_cross_origin => format!(
+                "Cross-origin redirection to {url} denied by Cross-Origin Resource Sharing \
+                 policy: not allowed to follow a cross-origin CORS redirection with non CORS scheme"
+            ),
+            Refusal::RedirectToNonHttpScheme { .. } => {
+                "Redirection to URL with a scheme that is not HTTP(S).".to_owned()
+            }
+            Refusal::RedirectContainsCredentials { url } => format!(
+                "Cross-origin redirection to {url} denied by Cross-Origin Resource Sharing \
+                 policy: redirection URL {url} has credentials"
+            ),
+            Refusal::DisallowedByMode { .. } => {
+                "Cross origin requests are not allowed when using same-origin fetch mode."
+                    .to_owned()
+            }
+            Refusal::CorsDisabledScheme { .. } => {
+                "Cross origin requests are only supported for HTTP.".to_owned()
+            }
+            Refusal::BadPort { port } => {
+                format!(
+                    "Not allowed to use restricted network port {port}: {}",
+                    cx.url
+                )
+            }
+            // WebKit shortens URLs longer than 1024 characters in the middle
+            // (`stringCenterEllipsizedToLength`); this does not.
+            Refusal::BlockedByResponse { .. } => format!(
+                "Cancelled load to {} because it violates the resource's \
+                 Cross-Origin-Resource-Policy response header.",
+                cx.url
+            ),
+            Refusal::ForbiddenMethod { .. }
+            | Refusal::InvalidMethod { .. }
+            | Refusal::InvalidHeaderName { .. }
+            | Refusal::InvalidHeaderValue { .. }
+            | Refusal::NoCorsMethodNotSafelisted { .. }
+            | Refusal::NoCorsRedirectModeNotFollow
+            | Refusal::InvalidRedirectLocation { .. }
+            | Refusal::NetworkFailure
+            | Refusal::InvalidResponse { .. } => return None,
         })
     }
 

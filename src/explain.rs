@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::error::{CorsCheckFailure, Refusal};
+use crate::error::{CorsCheckFailure, Refusal, WebKitContext};
 use crate::fetch::{Outgoing, Policy, Step};
 use crate::header::HeaderList;
 use crate::profile::Profile;
@@ -184,6 +184,9 @@ pub fn narrate_exchanges(
             let _ = writeln!(out, "   Why: {e}");
             if let Some(ff) = e.firefox_reason() {
                 let _ = writeln!(out, "   Firefox reports: {ff}");
+            }
+            if let Some(wk) = webkit_message(request, exchanges, e) {
+                let _ = writeln!(out, "   WebKit reports: {wk}");
             }
             let fix = match (e, &last_preflight) {
                 (
@@ -570,4 +573,59 @@ pub fn routes_from_flags(
             network_error: false,
         },
     ]
+}
+
+/// The console message WebKit logs for `refusal` of `request`, after the
+/// `exchanges` (what was sent and what came back, in order): builds the
+/// [`WebKitContext`] from the last exchange and calls
+/// [`Refusal::webkit_message`].
+///
+/// ```
+/// use crossorigin::explain::webkit_message;
+/// use crossorigin::{Policy, Profile, Request, Response, Step};
+/// use std::time::Duration;
+/// let req = Request::get("https://api.example/x", "https://app.example").unwrap();
+/// let policy = Policy::new(Profile::webkit());
+/// let mut fetch = policy.fetch(req.clone(), Duration::ZERO);
+/// let mut exchanges = Vec::new();
+/// let refusal = loop {
+///     match fetch.poll() {
+///         Step::Send(out) => {
+///             let answer = Response::new(404);
+///             fetch.receive(Ok(answer.clone()), Duration::ZERO);
+///             exchanges.push((out, Ok(answer)));
+///         }
+///         Step::Done(result) => break result.unwrap_err(),
+///     }
+/// };
+/// assert_eq!(
+///     webkit_message(&req, &exchanges, &refusal).as_deref(),
+///     Some("Origin https://app.example is not allowed by Access-Control-Allow-Origin. Status code: 404"),
+/// );
+/// ```
+pub fn webkit_message(
+    request: &Request,
+    exchanges: &[(Outgoing, Result<Response, String>)],
+    refusal: &Refusal,
+) -> Option<String> {
+    let origin = request.origin.to_string();
+    let last = exchanges.last();
+    let url = last.map_or(&request.url, |(o, _)| &o.url);
+    let response = last.and_then(|(_, r)| r.as_ref().ok());
+    let redirect_to = response
+        .filter(|r| crate::response::is_redirect_status(r.status))
+        .and_then(|r| r.headers.get(b"location"))
+        .and_then(|l| url.join(&String::from_utf8_lossy(&l)).ok());
+    let cors_cross_origin = request.mode == request::Mode::Cors
+        && std::iter::once(&request.url)
+            .chain(exchanges.iter().map(|(o, _)| &o.url))
+            .any(|u| !request.origin.same_origin_with_url(u));
+    let context = WebKitContext {
+        origin: &origin,
+        url: url.as_str(),
+        status: response.map(|r| r.status),
+        cors_cross_origin,
+        redirect_to: redirect_to.as_ref().map(url::Url::as_str),
+    };
+    refusal.webkit_message(&context)
 }

@@ -63,7 +63,7 @@ pub mod site;
 pub mod tower;
 
 pub use cache::PreflightCache;
-pub use error::{CorsCheckFailure, Refusal};
+pub use error::{CorsCheckFailure, Refusal, WebKitContext};
 pub use fetch::{Fetch, NetworkFailure, Outgoing, Policy, Step};
 pub use header::{Header, HeaderList};
 pub use mime::MimeType;

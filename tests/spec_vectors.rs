@@ -211,9 +211,52 @@ fn run_case(table: &str, c: &Value) -> Option<String> {
             got = profile.max_age(values.iter().map(Vec::as_slice)).into();
             want = c["expect"].clone();
         }
+        "refusal-reasons" => match refusal_reasons(c) {
+            Some(g) => {
+                got = g;
+                want = c["expect"].clone();
+            }
+            None => return None,
+        },
         other => panic!("unknown table {other}"),
     }
     (got != want).then(|| format!("expected {want}, got {got}"))
+}
+
+/// Runs a `refusal-reasons` row through the fetch driver against its
+/// routes; the refusal's three names. `None` (skipped) without the
+/// `scenario` feature, which reads the request and routes.
+#[cfg(feature = "scenario")]
+fn refusal_reasons(c: &Value) -> Option<Value> {
+    use crossorigin::scenario::{Route, answer, build_request};
+    use crossorigin::{Policy, Step};
+    let request = build_request(c["request"].as_object().unwrap()).unwrap();
+    let routes: Vec<Route> = serde_json::from_value(c["server"].clone()).unwrap();
+    let policy = Policy::new(crossorigin::Profile::by_name(s(&c["profile"])).unwrap());
+    let now = std::time::Duration::from_secs(1_000_000);
+    let mut fetch = policy.fetch(request.clone(), now);
+    let mut exchanges = Vec::new();
+    let refusal = loop {
+        match fetch.poll() {
+            Step::Send(out) => {
+                let response = answer(&routes, &out);
+                fetch.receive(response.clone(), now);
+                exchanges.push((out, response.map_err(|_| String::new())));
+            }
+            Step::Done(Ok(_)) => return Some(serde_json::json!("the fetch succeeded")),
+            Step::Done(Err(e)) => break e,
+        }
+    };
+    Some(serde_json::json!({
+        "error": refusal.name(),
+        "firefox": refusal.firefox_reason(),
+        "webkit": crossorigin::explain::webkit_message(&request, &exchanges, &refusal),
+    }))
+}
+
+#[cfg(not(feature = "scenario"))]
+fn refusal_reasons(_: &Value) -> Option<Value> {
+    None
 }
 
 fn header_list(v: &Value) -> HeaderList {

@@ -491,3 +491,127 @@ fn reason(status: i64) -> &'static str {
         _ => "Status",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossorigin::scenario::Bytes;
+
+    fn route(url: &str, method: Option<&str>, status: i64, headers: &[(&str, &str)]) -> Route {
+        Route {
+            url: url.into(),
+            method: method.map(str::to_owned),
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (Bytes::Text((*n).into()), Bytes::Text((*v).into())))
+                .collect(),
+            network_error: false,
+        }
+    }
+
+    fn ask(port: u16, request: &str) -> Vec<u8> {
+        let mut c = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        c.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        c.write_all(request.as_bytes()).expect("write");
+        let mut out = Vec::new();
+        let _ = c.read_to_end(&mut out);
+        out
+    }
+
+    #[test]
+    fn plays_routes_byte_for_byte_and_logs_requests() {
+        let server = Server::start().expect("server");
+        server.play(&[
+            route(
+                "https://api.example/x",
+                Some("OPTIONS"),
+                204,
+                &[("Access-Control-Allow-Origin", "*")],
+            ),
+            route(
+                "http://api.example/x",
+                None,
+                200,
+                &[("X-A", "1"), ("x-a", "2")],
+            ),
+        ]);
+        let out = ask(
+            server.port,
+            "GET http://api.example/x HTTP/1.1\r\nHost: api.example\r\nOrigin: https://app.example\r\nProxy-Connection: keep-alive\r\n\r\n",
+        );
+        // Nothing added: no Date, Server or Content-Length.
+        assert_eq!(out, b"HTTP/1.1 200 OK\r\nX-A: 1\r\nx-a: 2\r\n\r\n");
+        let log = server.log();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].method, "GET");
+        assert_eq!(log[0].url, "http://api.example/x");
+        // The proxy-only header is not the origin server's to see.
+        assert_eq!(
+            log[0].headers,
+            vec![
+                ("Host".to_owned(), "api.example".to_owned()),
+                ("Origin".to_owned(), "https://app.example".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn unanswered_requests_get_404_and_network_errors_close() {
+        let server = Server::start().expect("server");
+        let mut broken = route("http://api.example/broken", None, 200, &[]);
+        broken.network_error = true;
+        server.play(&[broken]);
+        let out = ask(
+            server.port,
+            "GET http://api.example/none HTTP/1.1\r\nHost: api.example\r\n\r\n",
+        );
+        assert_eq!(out, b"HTTP/1.1 404 Not Found\r\n\r\n");
+        let out = ask(
+            server.port,
+            "GET http://api.example/broken HTTP/1.1\r\nHost: api.example\r\n\r\n",
+        );
+        assert!(out.is_empty(), "a network error answers nothing");
+        assert_eq!(server.log().len(), 2);
+    }
+
+    #[test]
+    fn method_routes_match_byte_for_byte() {
+        let server = Server::start().expect("server");
+        server.play(&[
+            route("http://api.example/m", Some("PUT"), 201, &[]),
+            route("http://api.example/m", None, 202, &[]),
+        ]);
+        let put = ask(
+            server.port,
+            "PUT http://api.example/m HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}",
+        );
+        assert!(put.starts_with(b"HTTP/1.1 201 "));
+        let lower = ask(server.port, "put http://api.example/m HTTP/1.1\r\n\r\n");
+        assert!(lower.starts_with(b"HTTP/1.1 202 "), "`put` is not `PUT`");
+    }
+
+    #[test]
+    fn serves_the_page_only_while_asked() {
+        let server = Server::start().expect("server");
+        server.play(&[]);
+        server.page("http://opaque-origin.test", true);
+        let page = ask(
+            server.port,
+            "GET http://opaque-origin.test/ HTTP/1.1\r\n\r\n",
+        );
+        let text = String::from_utf8_lossy(&page);
+        assert!(text.contains("Content-Security-Policy: sandbox allow-scripts"));
+        assert!(
+            server.log().is_empty(),
+            "the page is not a scenario request"
+        );
+        server.no_page();
+        let after = ask(
+            server.port,
+            "GET http://opaque-origin.test/ HTTP/1.1\r\n\r\n",
+        );
+        assert_eq!(after, b"HTTP/1.1 404 Not Found\r\n\r\n");
+    }
+}

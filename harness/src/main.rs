@@ -181,7 +181,20 @@ fn record(opts: &Options, root: &Path) -> Result<(), String> {
         let mut entry = Map::new();
         entry.insert("file".into(), json!(file));
         entry.insert("id".into(), json!(s.id));
-        match runner.run(s) {
+        let mut outcome = runner.run(s);
+        if let Err(why) = &outcome {
+            if !why.starts_with(CANNOT) {
+                // The browser or its driver failed, not the scenario: once
+                // more, with a fresh driver and session.
+                eprintln!("{}: retrying after: {why}", s.id);
+                runner.end_session();
+                runner.driver = None;
+                used.clear();
+                used.extend(scenario_urls(s));
+                outcome = runner.run(s);
+            }
+        }
+        match outcome {
             Ok(rec) => entry.extend(rec),
             Err(why) => {
                 eprintln!("{}: unrunnable: {why}", s.id);
@@ -249,6 +262,10 @@ fn scenario_urls(s: &Scenario) -> Vec<String> {
     }
     urls
 }
+
+/// How a reason starts when the scenario itself cannot run in a browser
+/// (as opposed to the browser failing).
+const CANNOT: &str = "cannot run: ";
 
 struct Runner {
     browser: Browser,
@@ -389,7 +406,9 @@ impl Runner {
             .ok_or("no origin")?
             .to_owned();
         if request.get("mode").and_then(Value::as_str) == Some("navigate") {
-            return Err("mode navigate: fetch() cannot make a navigation request".into());
+            return Err(format!(
+                "{CANNOT}mode navigate: fetch() cannot make a navigation request"
+            ));
         }
         let xhr = request.get("use_cors_preflight").and_then(Value::as_bool) == Some(true);
         if xhr && request.get("credentials").and_then(Value::as_str) == Some("omit") {
@@ -435,7 +454,9 @@ impl Runner {
                 .flat_map(|p| p.as_array().into_iter().flatten())
                 .any(|x| !x.is_string())
         }) {
-            return Err("a header of raw bytes cannot be set from a script".into());
+            return Err(format!(
+                "{CANNOT}a header of raw bytes cannot be set from a script"
+            ));
         }
         let page = self
             .session()?

@@ -158,6 +158,8 @@ impl Policy {
             headers,
             origin_serialized,
             tainted: false,
+            cross_origin_hop: false,
+            in_preflight: false,
             request,
             tainting: ResponseTainting::Basic,
             redirect_count: 0,
@@ -254,6 +256,10 @@ pub struct Fetch<'p> {
     origin_serialized: Serialized,
     /// Whether the redirect-taint is not "same-origin" (`Origin: null`).
     tainted: bool,
+    /// Whether a redirect went to another origin than the URL before it.
+    cross_origin_hop: bool,
+    /// Whether the response being handled answers a preflight.
+    in_preflight: bool,
     method: Vec<u8>,
     headers: HeaderList,
     body: Option<Vec<u8>>,
@@ -324,7 +330,9 @@ impl Fetch<'_> {
     }
 
     fn fail(&mut self, refusal: Refusal) {
-        if self.preflight_branch {
+        if self.preflight_branch
+            && (self.in_preflight || self.policy.profile.fetch.clear_cache_after_actual_failure)
+        {
             // fetch#main-fetch: a network error in the preflight branch
             // clears the cache entries for the request.
             self.policy.cache.clear(&CacheKey {
@@ -414,6 +422,7 @@ impl Fetch<'_> {
     pub fn receive(&mut self, response: Result<Response, NetworkFailure>, now: Duration) {
         self.now = self.now.max(now);
         let state = std::mem::replace(&mut self.state, State::Done(None));
+        self.in_preflight = matches!(state, State::AwaitPreflight);
         let response = match response {
             Ok(r) => r,
             Err(NetworkFailure) => {
@@ -491,6 +500,15 @@ impl Fetch<'_> {
             }
         }
         if response::is_redirect_status(status) {
+            if self.policy.profile.fetch.redirect_needs_location
+                && self.request.redirect != RedirectMode::Manual
+                && response
+                    .headers
+                    .get(b"location")
+                    .is_none_or(|l| l.is_empty())
+            {
+                return self.finish_with(response);
+            }
             match self.request.redirect {
                 RedirectMode::Error => return self.fail(Refusal::RedirectModeError),
                 RedirectMode::Manual if self.request.mode != Mode::Navigate => {
@@ -560,8 +578,9 @@ impl Fetch<'_> {
             !location_url.username().is_empty() || location_url.password().is_some();
         // Step 9-10.
         if has_credentials
-            && ((self.request.mode == Mode::Cors
-                && !self.request.origin.same_origin_with_url(&location_url))
+            && (self.policy.profile.fetch.redirect_to_userinfo_fails
+                || (self.request.mode == Mode::Cors
+                    && !self.request.origin.same_origin_with_url(&location_url))
                 || self.tainting == ResponseTainting::Cors)
         {
             return Err(Refusal::RedirectContainsCredentials {
@@ -580,6 +599,7 @@ impl Fetch<'_> {
         }
         // Step 13: `Authorization` goes when the origin changes.
         if Origin::of(&current) != Origin::of(&location_url) {
+            self.cross_origin_hop = true;
             self.headers
                 .retain(|h| !header::is_cors_non_wildcard_request_header_name(h.name));
         }
@@ -629,6 +649,13 @@ impl Fetch<'_> {
             return None;
         }
         if self.request.mode == Mode::Cors {
+            return Some(serialized);
+        }
+        let knobs = &self.policy.profile.fetch;
+        if knobs.origin_null_after_cross_origin_redirect && self.cross_origin_hop {
+            return Some(b"null");
+        }
+        if !knobs.origin_null_by_referrer_policy {
             return Some(serialized);
         }
         let url = self.current_url();

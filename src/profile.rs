@@ -14,6 +14,12 @@ pub struct CacheKnobs {
     pub max_age_negative: Option<u64>,
     /// The imposed limit on max-age, in seconds (the standard allows one).
     pub max_age_cap: Option<u64>,
+    /// Whether `+600` reads as 600 (the standard's `delta-seconds` is
+    /// digits only). Chromium: yes, its `StringToInt64` takes a sign
+    /// (`services/network/cors/preflight_result.cc`; recorded in Chromium
+    /// 156, `spec-vectors/browsers/chromium.json`,
+    /// `cache/max-age-invalid-plus-sign-defaults-to-5`).
+    pub max_age_plus_sign: bool,
     /// The most cache records (one per origin, URL, credentials and
     /// partition); `None` is unbounded apart from [`CacheKnobs::memory_limit`].
     pub capacity: Option<usize>,
@@ -24,6 +30,68 @@ pub struct CacheKnobs {
     /// A hard bound on the cache's memory, in bytes, whatever the profile:
     /// the cache evicts (expired first, then least recently used) above it.
     pub memory_limit: usize,
+}
+
+/// Where a browser builds requests or follows redirects otherwise than the
+/// standard. Each was seen in the browser itself (the recordings in
+/// `spec-vectors/browsers/`) and is pinned by `spec-vectors/profile/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FetchKnobs {
+    /// A network error in main fetch's preflight branch clears the
+    /// preflight cache entries for the origin and URL (`fetch#main-fetch`);
+    /// this knob says whether that holds after the preflight passed (the
+    /// actual request failing, its CORS check included). A failed
+    /// preflight clears them in every profile. Chromium: no, its
+    /// `CorsURLLoader` leaves the cache alone once the preflight passed.
+    pub clear_cache_after_actual_failure: bool,
+    /// A non-CORS request that is not `GET`/`HEAD` sends `Origin: null`
+    /// when its referrer policy would hide the origin
+    /// (`fetch#append-a-request-origin-header`). Chromium: no, it sends the
+    /// origin whatever the policy.
+    pub origin_null_by_referrer_policy: bool,
+    /// Once a redirect leads to a URL of another origin than the URL before
+    /// it, a request whose response tainting is not `cors` sends
+    /// `Origin: null` from then on. Chromium: yes (`net::RedirectUtil`
+    /// nulls the `Origin` of a cross-origin redirect); the standard keeps
+    /// the origin unless the request is tainted.
+    pub origin_null_after_cross_origin_redirect: bool,
+    /// A redirect status whose `Location` is missing or empty is an
+    /// ordinary response in the `error` and `follow` redirect modes (`manual`
+    /// still gives an opaque-redirect). Chromium: yes (its network stack
+    /// sees no redirect); the standard fails it in `error` mode and
+    /// resolves an empty `Location` to the current URL.
+    pub redirect_needs_location: bool,
+    /// A redirect to a URL with a username or password is a network error
+    /// in every mode. Chromium: yes; the standard allows it where the
+    /// request is not CORS.
+    pub redirect_to_userinfo_fails: bool,
+    /// Request headers of one name are combined (`a, b`) before the CORS
+    /// safelist checks each value and the 1024-byte total; the standard
+    /// checks each header on its own. Chromium: yes (its header map holds
+    /// one value a name).
+    pub combine_request_headers: bool,
+}
+
+impl FetchKnobs {
+    /// The standard as written.
+    pub const SPEC: FetchKnobs = FetchKnobs {
+        clear_cache_after_actual_failure: true,
+        origin_null_by_referrer_policy: true,
+        origin_null_after_cross_origin_redirect: false,
+        redirect_needs_location: false,
+        redirect_to_userinfo_fails: false,
+        combine_request_headers: false,
+    };
+
+    /// Chromium 156, as recorded.
+    pub const CHROMIUM: FetchKnobs = FetchKnobs {
+        clear_cache_after_actual_failure: false,
+        origin_null_by_referrer_policy: false,
+        origin_null_after_cross_origin_redirect: true,
+        redirect_needs_location: true,
+        redirect_to_userinfo_fails: true,
+        combine_request_headers: true,
+    };
 }
 
 /// What a full preflight cache drops.
@@ -65,6 +133,8 @@ pub struct Profile {
     pub extra_safelisted_request_headers: &'static [ExtraSafelisted],
     /// When the `Sec-Fetch-*` metadata headers are sent.
     pub sec_fetch: SecFetch,
+    /// Request building and redirects.
+    pub fetch: FetchKnobs,
 }
 
 /// A request header a browser safelists beyond the standard.
@@ -173,6 +243,7 @@ impl Profile {
                 max_age_default: 5,
                 max_age_negative: None,
                 max_age_cap: None,
+                max_age_plus_sign: false,
                 capacity: None,
                 eviction: Eviction::ExpiredThenLeastRecentlyUsed,
                 max_url_len: None,
@@ -182,6 +253,7 @@ impl Profile {
             cache_wildcard_covers_authorization: false,
             extra_safelisted_request_headers: &[],
             sec_fetch: SecFetch::TrustworthyOnly,
+            fetch: FetchKnobs::SPEC,
         }
     }
 
@@ -196,6 +268,7 @@ impl Profile {
                 max_age_default: 5,
                 max_age_negative: Some(0),
                 max_age_cap: Some(7200),
+                max_age_plus_sign: true,
                 capacity: Some(1024),
                 eviction: Eviction::Random(10),
                 max_url_len: Some(1024),
@@ -205,6 +278,7 @@ impl Profile {
             cache_wildcard_covers_authorization: false,
             extra_safelisted_request_headers: CHROMIUM_EXTRA_SAFELISTED,
             sec_fetch: SecFetch::Always,
+            fetch: FetchKnobs::CHROMIUM,
         }
     }
 
@@ -218,6 +292,7 @@ impl Profile {
                 max_age_default: 0,
                 max_age_negative: Some(0),
                 max_age_cap: Some(86400),
+                max_age_plus_sign: false,
                 capacity: Some(100),
                 eviction: Eviction::ExpiredThenLeastRecentlyUsed,
                 max_url_len: None,
@@ -227,6 +302,7 @@ impl Profile {
             cache_wildcard_covers_authorization: true,
             extra_safelisted_request_headers: &[],
             sec_fetch: SecFetch::TrustworthyOnly,
+            fetch: FetchKnobs::SPEC,
         }
     }
 
@@ -242,6 +318,7 @@ impl Profile {
                 max_age_default: 5,
                 max_age_negative: None,
                 max_age_cap: Some(600),
+                max_age_plus_sign: false,
                 capacity: None,
                 eviction: Eviction::ExpiredThenLeastRecentlyUsed,
                 max_url_len: None,
@@ -251,6 +328,7 @@ impl Profile {
             cache_wildcard_covers_authorization: true,
             extra_safelisted_request_headers: &[],
             sec_fetch: SecFetch::TrustworthyOnly,
+            fetch: FetchKnobs::SPEC,
         }
     }
 
@@ -295,6 +373,9 @@ impl Profile {
         let parsed = match (first, values.next()) {
             (Some(v), None) => match crate::header::parse_delta_seconds(v) {
                 Ok(n) => Some(n),
+                Err(_) if self.cache.max_age_plus_sign && v.len() > 1 && v[0] == b'+' => {
+                    crate::header::parse_delta_seconds(&v[1..]).ok()
+                }
                 // A negative number (`-` then digits), as Chromium's
                 // `StringToInt64` reads it; anything else is just invalid.
                 Err(_) if v.len() > 1 && v[0] == b'-' && v[1..].iter().all(u8::is_ascii_digit) => {

@@ -400,9 +400,65 @@ pub fn needs_preflight(
 /// 1024-byte total. Never allocates.
 #[inline]
 pub fn has_unsafe_header(headers: &HeaderList, profile: &Profile) -> bool {
+    if profile.fetch.combine_request_headers && has_repeated_name(headers) {
+        let mut any = false;
+        for_each_unsafe_combined(headers, profile, |_| any = true);
+        return any;
+    }
     header::has_unsafe_with(pairs(headers), |n, v| {
         profile.is_safelisted_request_header(n, v)
     })
+}
+
+/// Whether two headers share a name (ASCII case-insensitively).
+fn has_repeated_name(headers: &HeaderList) -> bool {
+    let mut names = headers.iter().map(|h| h.name);
+    while let Some(n) = names.next() {
+        if names.clone().any(|m| m.eq_ignore_ascii_case(n)) {
+            return true;
+        }
+    }
+    false
+}
+
+/// The unsafe names when headers of one name are combined first
+/// ([`crate::profile::FetchKnobs::combine_request_headers`]): each name's
+/// values joined by `, ` are checked, and counted toward the 1024 bytes,
+/// as one header.
+fn for_each_unsafe_combined<'a>(
+    headers: &'a HeaderList,
+    profile: &Profile,
+    mut f: impl FnMut(&'a [u8]),
+) {
+    let mut groups: Vec<(&'a [u8], Vec<u8>)> = Vec::new();
+    for h in headers.iter() {
+        match groups
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(h.name))
+        {
+            Some((_, v)) => {
+                v.extend_from_slice(b", ");
+                v.extend_from_slice(h.value);
+            }
+            None => groups.push((h.name, h.value.to_vec())),
+        }
+    }
+    let safe: Vec<bool> = groups
+        .iter()
+        .map(|(n, v)| profile.is_safelisted_request_header(n, v))
+        .collect();
+    let total: usize = groups
+        .iter()
+        .zip(&safe)
+        .filter(|(_, s)| **s)
+        .map(|((_, v), _)| v.len())
+        .sum();
+    let all = total > header::SAFELISTED_TOTAL_MAX;
+    for ((n, _), s) in groups.iter().zip(&safe) {
+        if all || !s {
+            f(n);
+        }
+    }
 }
 
 /// A header list as `(name, value)` pairs, for the rules in [`header`].
@@ -426,6 +482,9 @@ pub fn for_each_unsafe_header<'a>(
     profile: &Profile,
     f: impl FnMut(&'a [u8]),
 ) {
+    if profile.fetch.combine_request_headers && has_repeated_name(headers) {
+        return for_each_unsafe_combined(headers, profile, f);
+    }
     header::for_each_unsafe_with(
         pairs(headers),
         |n, v| profile.is_safelisted_request_header(n, v),

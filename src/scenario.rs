@@ -459,7 +459,8 @@ pub fn result_json<'a>(
         .map(|s| {
             json!({
                 "method": String::from_utf8_lossy(&s.method),
-                "url": s.url.as_str(),
+                // What goes on the wire: no fragment.
+                "url": &s.url.as_str()[..s.url.as_str().find('#').unwrap_or(s.url.as_str().len())],
                 "headers": s.headers.iter().map(|h| json!([
                     String::from_utf8_lossy(h.name), String::from_utf8_lossy(h.value)
                 ])).collect::<Vec<_>>(),

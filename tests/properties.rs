@@ -625,6 +625,19 @@ proptest! {
     ) {
         let headers = to_list(&pairs);
         let needs = request::needs_preflight(&method, &headers, use_flag, &profile);
+        // Where the profile combines headers of one name first, the rule
+        // sees one header a name, its values joined by `, `.
+        let mut effective: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        for (n, v) in &pairs {
+            match effective.iter_mut().find(|(m, _)| m.eq_ignore_ascii_case(n)) {
+                Some((_, w)) if profile.fetch.combine_request_headers => {
+                    w.extend_from_slice(b", ");
+                    w.extend_from_slice(v);
+                }
+                _ => effective.push((n.clone(), v.clone())),
+            }
+        }
+        let pairs = effective;
         let total: usize = pairs.iter().map(|(_, v)| v.len()).sum();
         let all_safe = pairs.iter().all(|(n, v)| profile.is_safelisted_request_header(n, v));
         let expected = use_flag || !method::is_cors_safelisted_method(&method) || !all_safe || total > 1024;

@@ -49,13 +49,14 @@ struct Options {
     browser: Browser,
     out: PathBuf,
     only: Vec<String>,
+    update: bool,
     max_wait: f64,
     files: Vec<PathBuf>,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: crossorigin-harness record chromium|firefox|webkit [--out FILE] [--only ID-PREFIX]... [--max-wait SECONDS] [FILE...]"
+        "usage: crossorigin-harness record chromium|firefox|webkit [--out FILE] [--only ID-PREFIX]... [--update] [--max-wait SECONDS] [FILE...]\n  --update: re-record only the scenarios chosen (--only) and replace them in FILE"
     );
     std::process::exit(2)
 }
@@ -75,6 +76,7 @@ fn main() {
             .join("spec-vectors/browsers")
             .join(format!("{}.json", browser.name())),
         only: Vec::new(),
+        update: false,
         max_wait: 30.0,
         files: Vec::new(),
     };
@@ -82,6 +84,7 @@ fn main() {
         match a.as_str() {
             "--out" => opts.out = args.next().map(PathBuf::from).unwrap_or_else(|| usage()),
             "--only" => opts.only.push(args.next().unwrap_or_else(|| usage())),
+            "--update" => opts.update = true,
             "--max-wait" => {
                 opts.max_wait = args
                     .next()
@@ -223,6 +226,9 @@ fn record(opts: &Options, root: &Path) -> Result<(), String> {
         "recorded_by": "cargo run -p crossorigin-harness --release -- record",
         "max_wait": opts.max_wait,
     });
+    if opts.update {
+        lines = updated(&opts.out, lines)?;
+    }
     let mut text = head.to_string();
     text.pop(); // the closing brace: the scenarios follow, a line each
     text.push_str(",\"scenarios\":[\n");
@@ -234,6 +240,27 @@ fn record(opts: &Options, root: &Path) -> Result<(), String> {
     std::fs::write(&opts.out, text).map_err(|e| format!("{}: {e}", opts.out.display()))?;
     eprintln!("wrote {}", opts.out.display());
     Ok(())
+}
+
+/// The lines of an existing recording with those just recorded put in
+/// place (by file and id), new ones appended.
+fn updated(path: &Path, fresh: Vec<String>) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let old: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let key = |v: &Value| (v["file"].to_string(), v["id"].to_string());
+    let mut fresh: Vec<(Value, String)> = fresh
+        .into_iter()
+        .filter_map(|l| serde_json::from_str(&l).ok().map(|v| (v, l)))
+        .collect();
+    let mut out = Vec::new();
+    for entry in old["scenarios"].as_array().into_iter().flatten() {
+        match fresh.iter().position(|(v, _)| key(v) == key(entry)) {
+            Some(i) => out.push(fresh.remove(i).1),
+            None => out.push(entry.to_string()),
+        }
+    }
+    out.extend(fresh.into_iter().map(|(_, l)| l));
+    Ok(out)
 }
 
 fn today() -> String {
@@ -411,6 +438,20 @@ impl Runner {
             ));
         }
         let xhr = request.get("use_cors_preflight").and_then(Value::as_bool) == Some(true);
+        let method = request
+            .get("method")
+            .and_then(Value::as_str)
+            .unwrap_or("GET");
+        let bodiless = request.get("body").is_none_or(Value::is_null)
+            || method.eq_ignore_ascii_case("GET")
+            || method.eq_ignore_ascii_case("HEAD");
+        if xhr && bodiless {
+            // XMLHttpRequest's upload listeners force a preflight only for
+            // a request with a body (as recorded in Chromium).
+            return Err(format!(
+                "{CANNOT}use_cors_preflight is set through XMLHttpRequest upload listeners, which set the flag only for a request with a body"
+            ));
+        }
         if xhr && request.get("credentials").and_then(Value::as_str) == Some("omit") {
             return Err(
                 "use_cors_preflight needs XMLHttpRequest, which cannot omit credentials".into(),

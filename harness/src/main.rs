@@ -393,30 +393,30 @@ impl Runner {
     /// Runs a scenario: its fetch (`repeat` times), then its followups.
     fn run(&mut self, s: &Scenario) -> Result<Map<String, Value>, String> {
         let mut rec = Map::new();
-        let t0 = Instant::now();
         let mut runs = Vec::new();
+        // Time counts from when the first fetch's script starts (after the
+        // session and the page are up), as the engine counts from 0.
+        let mut t0: Option<Instant> = None;
         for _ in 0..s.repeat.max(1) {
-            runs.push(self.fetch(&s.request, &s.server)?);
+            let (result, started) = self.fetch(&s.request, &s.server, None)?;
+            t0.get_or_insert(started);
+            runs.push(result);
         }
+        let t0 = t0.unwrap_or_else(Instant::now);
         rec.insert("result".into(), runs.last().cloned().unwrap_or(Value::Null));
         if runs.len() > 1 {
             rec.insert("runs".into(), Value::Array(runs));
         }
         let mut followups = Vec::new();
         for f in &s.followups {
-            if f.at <= self.max_wait {
-                let due = t0 + Duration::from_secs_f64(f.at.max(0.0));
-                if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                    std::thread::sleep(wait);
-                }
-            }
-            let at = t0.elapsed().as_secs_f64();
+            let due = (f.at <= self.max_wait).then(|| t0 + Duration::from_secs_f64(f.at.max(0.0)));
             let mut merged = s.request.clone();
             if let Some(r) = &f.request {
                 merged.extend(r.clone());
             }
             let routes = f.server.as_deref().unwrap_or(&s.server);
-            let result = self.fetch(&merged, routes)?;
+            let (result, started) = self.fetch(&merged, routes, due)?;
+            let at = started.duration_since(t0).as_secs_f64();
             followups.push(json!({"at": (at * 1000.0).round() / 1000.0, "result": result}));
         }
         if !followups.is_empty() {
@@ -425,8 +425,15 @@ impl Runner {
         Ok(rec)
     }
 
-    /// One fetch from the request's origin against these routes.
-    fn fetch(&mut self, request: &Map<String, Value>, routes: &[Route]) -> Result<Value, String> {
+    /// One fetch from the request's origin against these routes, its
+    /// script started no earlier than `due`; the result and when the script
+    /// started.
+    fn fetch(
+        &mut self,
+        request: &Map<String, Value>,
+        routes: &[Route],
+        due: Option<Instant>,
+    ) -> Result<(Value, Instant), String> {
         let origin = request
             .get("origin")
             .and_then(Value::as_str)
@@ -499,6 +506,10 @@ impl Runner {
                 "{CANNOT}a header of raw bytes cannot be set from a script"
             ));
         }
+        if let Some(wait) = due.and_then(|d| d.checked_duration_since(Instant::now())) {
+            std::thread::sleep(wait);
+        }
+        let started = Instant::now();
         let page = self
             .session()?
             .execute_async(FETCH_SCRIPT, json!([spec]))
@@ -509,7 +520,7 @@ impl Runner {
         } else {
             None
         };
-        Ok(result(&page, &log, reason))
+        Ok((result(&page, &log, reason), started))
     }
 }
 

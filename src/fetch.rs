@@ -17,7 +17,7 @@ use crate::header::{self, HeaderList};
 use crate::method;
 use crate::origin::{Host, Origin};
 use crate::preflight::{self, ActualRequest};
-use crate::profile::{Profile, SecFetch};
+use crate::profile::{EmptyLocation, Profile, SecFetch};
 use crate::request::{
     self, CheckedRequest, CredentialsMode, Decision, Mode, RedirectMode, ReferrerPolicy, Request,
     ResponseTainting,
@@ -160,6 +160,7 @@ impl Policy {
             tainted: false,
             cross_origin_hop: false,
             in_preflight: false,
+            method_rewritten: false,
             request,
             tainting: ResponseTainting::Basic,
             redirect_count: 0,
@@ -260,6 +261,8 @@ pub struct Fetch<'p> {
     cross_origin_hop: bool,
     /// Whether the response being handled answers a preflight.
     in_preflight: bool,
+    /// Whether a redirect rewrote the method to `GET`.
+    method_rewritten: bool,
     method: Vec<u8>,
     headers: HeaderList,
     body: Option<Vec<u8>>,
@@ -330,9 +333,13 @@ impl Fetch<'_> {
     }
 
     fn fail(&mut self, refusal: Refusal) {
-        if self.preflight_branch
-            && (self.in_preflight || self.policy.profile.fetch.clear_cache_after_actual_failure)
-        {
+        let knobs = &self.policy.profile.fetch;
+        let clears = if self.in_preflight {
+            knobs.clear_cache_after_failed_preflight
+        } else {
+            knobs.clear_cache_after_actual_failure
+        };
+        if self.preflight_branch && clears {
             // fetch#main-fetch: a network error in the preflight branch
             // clears the cache entries for the request.
             self.policy.cache.clear(&CacheKey {
@@ -500,14 +507,21 @@ impl Fetch<'_> {
             }
         }
         if response::is_redirect_status(status) {
-            if self.policy.profile.fetch.redirect_needs_location
-                && self.request.redirect != RedirectMode::Manual
-                && response
-                    .headers
-                    .get(b"location")
-                    .is_none_or(|l| l.is_empty())
-            {
-                return self.finish_with(response);
+            let knobs = &self.policy.profile.fetch;
+            if self.request.redirect != RedirectMode::Manual {
+                let location = response.headers.get(b"location");
+                match location.as_deref() {
+                    None if knobs.redirect_needs_location => return self.finish_with(response),
+                    Some([]) if knobs.empty_location == EmptyLocation::NoRedirect => {
+                        return self.finish_with(response);
+                    }
+                    Some([]) if knobs.empty_location == EmptyLocation::Fails => {
+                        return self.fail(Refusal::InvalidRedirectLocation {
+                            location: Vec::new(),
+                        });
+                    }
+                    _ => {}
+                }
             }
             match self.request.redirect {
                 RedirectMode::Error => return self.fail(Refusal::RedirectModeError),
@@ -544,14 +558,19 @@ impl Fetch<'_> {
     fn redirect(&mut self, response: &Response) -> Result<bool, Refusal> {
         // Step 3: the location URL (`fetch#concept-response-location-url`).
         let mut locations = response.headers.values(b"location");
-        let Some(location) = locations.next() else {
+        let Some(first) = locations.next() else {
             return Ok(false);
         };
-        if locations.next().is_some() {
-            return Err(Refusal::InvalidRedirectLocation {
-                location: response.headers.get(b"location").unwrap_or_default(),
-            });
-        }
+        let combined;
+        let location = if locations.next().is_some() {
+            combined = response.headers.get(b"location").unwrap_or_default();
+            if !self.policy.profile.fetch.multiple_locations_combined {
+                return Err(Refusal::InvalidRedirectLocation { location: combined });
+            }
+            &combined[..]
+        } else {
+            first
+        };
         let current = self.current_url().clone();
         let text = String::from_utf8_lossy(location);
         let mut location_url =
@@ -593,6 +612,7 @@ impl Fetch<'_> {
             || (status == 303 && self.method != b"GET" && self.method != b"HEAD")
         {
             self.method = b"GET".to_vec();
+            self.method_rewritten = true;
             self.body = None;
             self.headers
                 .retain(|h| !header::is_request_body_header_name(h.name));
@@ -600,6 +620,14 @@ impl Fetch<'_> {
         // Step 13: `Authorization` goes when the origin changes.
         if Origin::of(&current) != Origin::of(&location_url) {
             self.cross_origin_hop = true;
+        }
+        if Origin::of(&current) != Origin::of(&location_url)
+            && !self
+                .policy
+                .profile
+                .fetch
+                .authorization_kept_on_cross_origin_redirect
+        {
             self.headers
                 .retain(|h| !header::is_cors_non_wildcard_request_header_name(h.name));
         }
@@ -640,8 +668,19 @@ impl Fetch<'_> {
     }
 
     /// The `Origin` header value, if any (`fetch#append-a-request-origin-header`).
-    fn origin_header(&self, tainting: ResponseTainting, method: &[u8]) -> Option<&[u8]> {
+    fn origin_header<'m>(
+        &'m self,
+        tainting: ResponseTainting,
+        method: &'m [u8],
+    ) -> Option<&'m [u8]> {
         let serialized = self.serialized_origin();
+        let method = if self.method_rewritten
+            && self.policy.profile.fetch.origin_kept_after_method_rewrite
+        {
+            &self.request.method[..]
+        } else {
+            method
+        };
         if tainting == ResponseTainting::Cors {
             return Some(serialized);
         }

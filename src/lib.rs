@@ -72,7 +72,7 @@ pub use origin::{
     TupleOrigin, document_domain_get, document_domain_set,
     is_registrable_domain_suffix_of_or_equal,
 };
-pub use profile::{ExtraSafelisted, Profile, ValueRule};
+pub use profile::{EmptyLocation, ExtraSafelisted, FetchKnobs, Profile, ValueRule};
 pub use request::{CredentialsMode, Mode, RedirectMode, ReferrerPolicy, Request};
 pub use response::{FilteredResponse, Response, ResponseType};
 pub use site::{Psl, Site, same_site, schemelessly_same_site};

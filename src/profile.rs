@@ -44,6 +44,9 @@ pub struct FetchKnobs {
     /// preflight clears them in every profile. Chromium: no, its
     /// `CorsURLLoader` leaves the cache alone once the preflight passed.
     pub clear_cache_after_actual_failure: bool,
+    /// Whether a failed preflight clears them (`fetch#main-fetch`: yes).
+    /// WebKit: no, an earlier entry still answers the next request.
+    pub clear_cache_after_failed_preflight: bool,
     /// A non-CORS request that is not `GET`/`HEAD` sends `Origin: null`
     /// when its referrer policy would hide the origin
     /// (`fetch#append-a-request-origin-header`). Chromium: no, it sends the
@@ -55,12 +58,19 @@ pub struct FetchKnobs {
     /// nulls the `Origin` of a cross-origin redirect); the standard keeps
     /// the origin unless the request is tainted.
     pub origin_null_after_cross_origin_redirect: bool,
-    /// A redirect status whose `Location` is missing or empty is an
-    /// ordinary response in the `error` and `follow` redirect modes (`manual`
-    /// still gives an opaque-redirect). Chromium: yes (its network stack
-    /// sees no redirect); the standard fails it in `error` mode and
-    /// resolves an empty `Location` to the current URL.
+    /// A redirect status without `Location` is an ordinary response in the
+    /// `error` redirect mode too (`manual` still gives an opaque-redirect);
+    /// the standard fails it. Chromium and WebKit: yes (their network
+    /// stacks see no redirect).
     pub redirect_needs_location: bool,
+    /// What an empty `Location` does.
+    pub empty_location: EmptyLocation,
+    /// `Authorization` survives a redirect to another origin; the standard
+    /// removes it (`fetch#http-redirect-fetch`, step 13). WebKit: yes.
+    pub authorization_kept_on_cross_origin_redirect: bool,
+    /// Several `Location` headers are one URL reference, their values
+    /// joined by `, `; the standard fails the redirect. WebKit: yes.
+    pub multiple_locations_combined: bool,
     /// A redirect to a URL with a username or password is a network error
     /// in every mode. Chromium: yes; the standard allows it where the
     /// request is not CORS.
@@ -70,27 +80,68 @@ pub struct FetchKnobs {
     /// checks each header on its own. Chromium: yes (its header map holds
     /// one value a name).
     pub combine_request_headers: bool,
+    /// After a redirect rewrote the method to `GET` (301/302 `POST`, 303),
+    /// the request keeps the `Origin` header its first method gave it;
+    /// the standard sends none on a non-CORS `GET`. WebKit: yes.
+    pub origin_kept_after_method_rewrite: bool,
+}
+
+/// What a redirect whose `Location` is empty does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmptyLocation {
+    /// It resolves to the current URL (the standard; a loop to the limit).
+    ResolvesToSelf,
+    /// It is no redirect: the response is final, outside `manual` mode
+    /// (Chromium).
+    NoRedirect,
+    /// It is a network error (WebKit).
+    Fails,
 }
 
 impl FetchKnobs {
     /// The standard as written.
     pub const SPEC: FetchKnobs = FetchKnobs {
         clear_cache_after_actual_failure: true,
+        clear_cache_after_failed_preflight: true,
         origin_null_by_referrer_policy: true,
         origin_null_after_cross_origin_redirect: false,
         redirect_needs_location: false,
+        empty_location: EmptyLocation::ResolvesToSelf,
+        authorization_kept_on_cross_origin_redirect: false,
+        multiple_locations_combined: false,
         redirect_to_userinfo_fails: false,
         combine_request_headers: false,
+        origin_kept_after_method_rewrite: false,
     };
 
     /// Chromium 156, as recorded.
     pub const CHROMIUM: FetchKnobs = FetchKnobs {
         clear_cache_after_actual_failure: false,
+        clear_cache_after_failed_preflight: true,
         origin_null_by_referrer_policy: false,
         origin_null_after_cross_origin_redirect: true,
         redirect_needs_location: true,
+        empty_location: EmptyLocation::NoRedirect,
+        authorization_kept_on_cross_origin_redirect: false,
+        multiple_locations_combined: false,
         redirect_to_userinfo_fails: true,
         combine_request_headers: true,
+        origin_kept_after_method_rewrite: false,
+    };
+
+    /// WebKitGTK 2.50, as recorded.
+    pub const WEBKIT: FetchKnobs = FetchKnobs {
+        clear_cache_after_actual_failure: false,
+        clear_cache_after_failed_preflight: false,
+        origin_null_by_referrer_policy: true,
+        origin_null_after_cross_origin_redirect: false,
+        redirect_needs_location: true,
+        empty_location: EmptyLocation::Fails,
+        authorization_kept_on_cross_origin_redirect: true,
+        multiple_locations_combined: true,
+        redirect_to_userinfo_fails: false,
+        combine_request_headers: true,
+        origin_kept_after_method_rewrite: true,
     };
 }
 
@@ -328,7 +379,7 @@ impl Profile {
             cache_wildcard_covers_authorization: true,
             extra_safelisted_request_headers: &[],
             sec_fetch: SecFetch::TrustworthyOnly,
-            fetch: FetchKnobs::SPEC,
+            fetch: FetchKnobs::WEBKIT,
         }
     }
 

@@ -459,8 +459,8 @@ pub fn result_json<'a>(
         .map(|s| {
             json!({
                 "method": String::from_utf8_lossy(&s.method),
-                // What goes on the wire: no fragment.
-                "url": &s.url.as_str()[..s.url.as_str().find('#').unwrap_or(s.url.as_str().len())],
+                // What goes on the wire: no userinfo, no fragment.
+                "url": wire_url(&s.url),
                 "headers": s.headers.iter().map(|h| json!([
                     String::from_utf8_lossy(h.name), String::from_utf8_lossy(h.value)
                 ])).collect::<Vec<_>>(),
@@ -469,6 +469,16 @@ pub fn result_json<'a>(
         .collect();
     obj.insert("sent".into(), Value::Array(sent_json));
     Value::Object(obj)
+}
+
+/// A URL as a request carries it: without userinfo (a browser turns it
+/// into `Authorization`, or drops it) and without fragment.
+fn wire_url(url: &Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.set_fragment(None);
+    u.into()
 }
 
 /// The result of evaluating one scenario.

@@ -311,7 +311,7 @@ impl Profile {
     /// Chromium: max-age capped at 2 hours, a negative value not cached,
     /// 1024 cache records purged 10 at random, no caching of URLs of 1024
     /// characters or more; `*` covers `Authorization` in the check but its
-    /// cache matches only explicit names; `Sec-Fetch-*` on every request.
+    /// cache matches only explicit names; `Sec-Fetch-*` to potentially trustworthy URLs, as recorded (a preflight to an `http:` URL still carries `Sec-Fetch-Mode: cors`, not modelled).
     pub const fn chromium() -> Profile {
         Profile {
             name: "chromium",
@@ -328,7 +328,7 @@ impl Profile {
             wildcard_covers_authorization: true,
             cache_wildcard_covers_authorization: false,
             extra_safelisted_request_headers: CHROMIUM_EXTRA_SAFELISTED,
-            sec_fetch: SecFetch::Always,
+            sec_fetch: SecFetch::TrustworthyOnly,
             fetch: FetchKnobs::CHROMIUM,
         }
     }

@@ -1,0 +1,328 @@
+//! The engine, in each browser's profile, against what the real browser did
+//! (`spec-vectors/browsers/<browser>.json`, recorded by
+//! `cargo run -p crossorigin-harness --release -- record <browser>`).
+//!
+//! Each recorded fetch is run through the engine with the same request,
+//! routes and time offsets (a followup at the second it really ran), and
+//! compared on what issue 8 names: the outcome, whether a preflight was
+//! sent, the response type, status and visible header names, and the
+//! `Origin` and `Access-Control-Request-*` headers of every request sent.
+//! For Chromium the refusal's name is compared too (DevTools names it as
+//! the engine does); a difference there is listed like the others but
+//! does not count against agreement. Every difference must be listed, with
+//! its cause, in
+//! `spec-vectors/browsers/disagreements.json`, and every listed one must
+//! still happen; agreement must reach 99 % of the scenarios run.
+#![cfg(feature = "scenario")]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crossorigin::scenario::{Scenario, evaluate_with, parse_file};
+use crossorigin::{Policy, Profile};
+use serde_json::Value;
+
+/// The scenario files a recording may name, by the label it uses.
+fn scenario_file(label: &str) -> std::path::PathBuf {
+    match label.strip_prefix("shared/") {
+        Some(rel) => common::shared(rel),
+        None => common::repo(label),
+    }
+}
+
+/// Chromium's `corsErrorStatus.corsError` for a refusal, when it gave one
+/// (a network failure is `net::…`, no CORS name).
+fn chromium_cors_error(name: &str, browser: &Value) -> Option<String> {
+    let reason = browser["reason"].as_str()?;
+    (name == "chromium"
+        && browser["outcome"] == "network-error"
+        && !reason.is_empty()
+        && !reason.starts_with("net::"))
+    .then(|| reason.to_owned())
+}
+
+/// What is compared of one fetch's result.
+fn comparable(result: &Value) -> BTreeMap<&'static str, Value> {
+    let mut m = BTreeMap::new();
+    let outcome = result["outcome"].clone();
+    m.insert("outcome", outcome.clone());
+    m.insert("preflight", result["preflight"].clone());
+    if outcome == "ok" {
+        // XMLHttpRequest (use_cors_preflight) shows no response type.
+        if !result["type"].is_null() {
+            m.insert("type", result["type"].clone());
+        }
+        m.insert("status", result["status"].clone());
+        m.insert("visible_headers", result["visible_headers"].clone());
+    }
+    let sent: Vec<Value> = result["sent"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| {
+                    let mut kept: Vec<(String, String)> = r["headers"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|h| {
+                            let n = h[0].as_str()?.to_ascii_lowercase();
+                            let keep = n == "origin" || n.starts_with("access-control-request-");
+                            keep.then(|| (n, h[1].as_str().unwrap_or("").to_owned()))
+                        })
+                        .collect();
+                    kept.sort();
+                    serde_json::json!({
+                        "method": r["method"],
+                        "url": r["url"],
+                        "headers": kept,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    m.insert("sent", Value::Array(sent));
+    m
+}
+
+/// The keys on which two results differ. For Chromium, whose DevTools name
+/// each CORS refusal with the names the engine uses, the reason too.
+fn differences(name: &str, browser: &Value, engine: &Value) -> Vec<String> {
+    let mut b = comparable(browser);
+    let mut e = comparable(engine);
+    if let Some(reason) = chromium_cors_error(name, browser) {
+        b.insert("error", Value::String(reason));
+        e.insert("error", engine["error"].clone());
+    }
+    let mut keys: BTreeSet<&str> = b.keys().copied().collect();
+    keys.extend(e.keys().copied());
+    // `type` only where the browser could show it.
+    if !b.contains_key("type") {
+        keys.remove("type");
+    }
+    keys.into_iter()
+        .filter(|k| b.get(k) != e.get(k))
+        .map(str::to_owned)
+        .collect()
+}
+
+struct Tally {
+    run: usize,
+    agreeing: usize,
+    unrunnable: usize,
+    /// (id, which fetch, differing keys, browser's value, engine's value)
+    disagreements: Vec<(String, String, Vec<String>, String)>,
+}
+
+fn check_browser(browser: &str) -> Tally {
+    let path = common::repo(&format!("spec-vectors/browsers/{browser}.json"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let recording: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+    assert_eq!(recording["browser"], browser);
+    let profile = Profile::by_name(browser).expect("a profile per browser");
+
+    let mut files: HashMap<String, HashMap<String, Scenario>> = HashMap::new();
+    let mut tally = Tally {
+        run: 0,
+        agreeing: 0,
+        unrunnable: 0,
+        disagreements: Vec::new(),
+    };
+    let entries = recording["scenarios"].as_array().expect("scenarios");
+    assert!(!entries.is_empty(), "{} records nothing", path.display());
+    for entry in entries {
+        let id = entry["id"].as_str().expect("id").to_owned();
+        if entry.get("unrunnable").is_some() {
+            tally.unrunnable += 1;
+            continue;
+        }
+        let label = entry["file"].as_str().expect("file").to_owned();
+        let scenarios = files.entry(label.clone()).or_insert_with(|| {
+            let p = scenario_file(&label);
+            let text = std::fs::read_to_string(&p)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()));
+            parse_file(&text)
+                .expect("scenario file parses")
+                .into_iter()
+                .filter_map(Result::ok)
+                .map(|s| (s.id.clone(), s))
+                .collect()
+        });
+        let Some(scenario) = scenarios.get(&id) else {
+            panic!("{browser}: {id} is recorded but no longer in {label}: re-record");
+        };
+        // The engine at the times the browser really ran each followup.
+        let mut scenario = scenario.clone();
+        let recorded_followups = entry["followups"].as_array().cloned().unwrap_or_default();
+        assert_eq!(
+            recorded_followups.len(),
+            scenario.followups.len(),
+            "{browser}: {id}: followups recorded differ from the scenario's: re-record"
+        );
+        for (f, r) in scenario.followups.iter_mut().zip(&recorded_followups) {
+            f.at = r["at"].as_f64().expect("followup at");
+        }
+        let engine = evaluate_with(&Policy::new(profile), &scenario);
+        let mut pairs: Vec<(String, &Value, &Value)> = Vec::new();
+        match entry["runs"].as_array() {
+            Some(runs) => {
+                for (i, (b, e)) in runs.iter().zip(&engine.runs).enumerate() {
+                    pairs.push((format!("run {}", i + 1), b, e));
+                }
+            }
+            None => pairs.push(("result".into(), &entry["result"], &engine.result)),
+        }
+        for (i, (r, e)) in recorded_followups.iter().zip(&engine.followups).enumerate() {
+            pairs.push((format!("followup {}", i + 1), &r["result"], e));
+        }
+        tally.run += 1;
+        let mut agrees = true;
+        for (which, b, e) in pairs {
+            let diff = differences(browser, b, e);
+            if !diff.is_empty() {
+                // The refusal's name is checked and listed, but is not one
+                // of the dimensions agreement is measured on.
+                if diff.iter().any(|k| k != "error") {
+                    agrees = false;
+                }
+                let detail = diff
+                    .iter()
+                    .map(|k| {
+                        format!(
+                            "{k}: browser {} / engine {}",
+                            if k == "error" {
+                                b["reason"].clone()
+                            } else {
+                                comparable(b)
+                                    .get(k.as_str())
+                                    .cloned()
+                                    .unwrap_or(Value::Null)
+                            },
+                            if k == "error" {
+                                e["error"].clone()
+                            } else {
+                                comparable(e)
+                                    .get(k.as_str())
+                                    .cloned()
+                                    .unwrap_or(Value::Null)
+                            }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                tally.disagreements.push((id.clone(), which, diff, detail));
+            }
+        }
+        if agrees {
+            tally.agreeing += 1;
+        }
+    }
+    tally
+}
+
+/// The listed disagreements: `(browser, id, fetch) -> keys`.
+fn listed() -> BTreeMap<(String, String, String), Vec<String>> {
+    let path = common::repo("spec-vectors/browsers/disagreements.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let v: Value = serde_json::from_str(&text).expect("disagreements.json is JSON");
+    let mut out = BTreeMap::new();
+    for d in v["disagreements"].as_array().expect("disagreements") {
+        let key = (
+            d["browser"].as_str().expect("browser").to_owned(),
+            d["id"].as_str().expect("id").to_owned(),
+            d["fetch"].as_str().unwrap_or("result").to_owned(),
+        );
+        let keys: Vec<String> = d["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .map(|k| k.as_str().expect("key").to_owned())
+            .collect();
+        let cause = d["cause"].as_str().unwrap_or("");
+        assert!(
+            !cause.trim().is_empty(),
+            "{key:?} is listed without a cause"
+        );
+        let kind = d["kind"].as_str().unwrap_or("");
+        assert!(
+            ["browser-bug", "out-of-scope", "engine-bug", "naming"].contains(&kind),
+            "{key:?}: kind must be browser-bug, out-of-scope, engine-bug or naming"
+        );
+        out.insert(key, keys);
+    }
+    out
+}
+
+fn check(browser: &str) {
+    let tally = check_browser(browser);
+    let listed = listed();
+    let mut unexplained = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (id, which, keys, detail) in &tally.disagreements {
+        let key = (browser.to_owned(), id.clone(), which.clone());
+        match listed.get(&key) {
+            Some(k) if k == keys => {
+                seen.insert(key);
+            }
+            _ => unexplained.push(format!("{id} ({which}): {detail}")),
+        }
+    }
+    let stale: Vec<_> = listed
+        .keys()
+        .filter(|k| k.0 == browser && !seen.contains(*k))
+        .collect();
+    let pct = 100.0 * tally.agreeing as f64 / tally.run.max(1) as f64;
+    eprintln!(
+        "{browser}: {} run, {} agreeing ({pct:.1} %), {} disagreeing, {} unrunnable",
+        tally.run,
+        tally.agreeing,
+        tally.run - tally.agreeing,
+        tally.unrunnable
+    );
+    assert!(
+        unexplained.is_empty(),
+        "{browser}: {} disagreement(s) not listed in spec-vectors/browsers/disagreements.json:\n  {}",
+        unexplained.len(),
+        unexplained.join("\n  ")
+    );
+    assert!(
+        stale.is_empty(),
+        "{browser}: listed disagreements that no longer happen: {stale:?}"
+    );
+    assert!(pct >= 99.0, "{browser}: agreement {pct:.1} % is under 99 %");
+    check_readme_row(browser, &tally);
+}
+
+/// The README's conformance table holds the same figures.
+fn check_readme_row(browser: &str, tally: &Tally) {
+    let readme = std::fs::read_to_string(common::repo("README.md")).expect("README.md");
+    let row = format!(
+        "| {browser} | {} | {} | {} | {} |",
+        tally.run,
+        tally.agreeing,
+        tally.run - tally.agreeing,
+        tally.unrunnable
+    );
+    assert!(
+        readme.contains(&row),
+        "README.md's conformance table should have the row `{row}`"
+    );
+}
+
+#[test]
+fn chromium_recording() {
+    check("chromium");
+}
+
+#[test]
+fn firefox_recording() {
+    check("firefox");
+}
+
+#[test]
+fn webkit_recording() {
+    check("webkit");
+}

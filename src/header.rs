@@ -86,6 +86,18 @@ impl HeaderList {
         }
     }
 
+    /// Makes room for `headers` more headers of `bytes` bytes in all.
+    pub(crate) fn reserve(&mut self, headers: usize, bytes: usize) {
+        let need = bytes + headers * 2 * LEN;
+        if self.buf.capacity() - self.buf.len() < need {
+            // A new buffer and a copy, not `Vec::reserve`: glibc's `realloc`
+            // bypasses its per-thread cache and costs more.
+            let mut buf = Vec::with_capacity(self.buf.len() + need);
+            buf.extend_from_slice(&self.buf);
+            self.buf = buf;
+        }
+    }
+
     /// Appends a header (`fetch#concept-header-list-append`), keeping the
     /// name's case as given.
     pub fn append(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {

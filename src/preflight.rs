@@ -25,6 +25,17 @@ use crate::response::{Response, is_ok_status, is_redirect_status};
 /// ```
 pub fn preflight_headers(method: &[u8], headers: &HeaderList, profile: &Profile) -> HeaderList {
     let mut out = HeaderList::with_capacity(8, 256);
+    write_preflight_headers(&mut out, method, headers, profile);
+    out
+}
+
+/// [`preflight_headers`], appended to `out`.
+pub(crate) fn write_preflight_headers(
+    out: &mut HeaderList,
+    method: &[u8],
+    headers: &HeaderList,
+    profile: &Profile,
+) {
     out.append("Accept", "*/*");
     out.append("Access-Control-Request-Method", method);
     // Written straight into the list, and taken back off when empty.
@@ -36,7 +47,6 @@ pub fn preflight_headers(method: &[u8], headers: &HeaderList, profile: &Profile)
     if !any {
         out.truncate_to(before);
     }
-    out
 }
 
 /// What a successful preflight allows, for the cache: read lazily from the

@@ -162,6 +162,7 @@ impl Policy {
             headers,
             sent_mark: None,
             preflight_headers: HeaderList::new(),
+            unsafe_names: UnsafeNames::Unknown,
             origin_serialized,
             tainted: false,
             request,
@@ -312,6 +313,28 @@ impl OutgoingRef<'_> {
     }
 }
 
+/// Which of a fetch's request headers are CORS-unsafe, worked out once:
+/// the decision, the cache lookup, the preflight's
+/// `Access-Control-Request-Headers` and the preflight validation all ask.
+#[derive(Clone, Copy, Debug)]
+enum UnsafeNames {
+    /// Not asked yet.
+    Unknown,
+    /// One bit per header, by position.
+    Bits(u64),
+    /// More than 64 headers: asked of the list each time.
+    Many,
+}
+
+impl UnsafeNames {
+    fn of(headers: &HeaderList, profile: &Profile) -> UnsafeNames {
+        match request::unsafe_bits(headers, profile) {
+            Some(bits) => UnsafeNames::Bits(bits),
+            None => UnsafeNames::Many,
+        }
+    }
+}
+
 /// Which request the driver has ready to send.
 #[derive(Clone, Copy, Debug)]
 enum Ready {
@@ -353,6 +376,9 @@ pub struct Fetch<'p> {
     sent_mark: Option<(usize, usize)>,
     /// The headers of the preflight last sent (kept for its buffer).
     preflight_headers: HeaderList,
+    /// Which of `headers` are CORS-unsafe, once asked (until a redirect
+    /// changes them).
+    unsafe_names: UnsafeNames,
     body: Option<Vec<u8>>,
     tainting: ResponseTainting,
     redirect_count: u8,
@@ -479,13 +505,18 @@ impl Fetch<'_> {
             self.finish(Ok(filtered));
             return Ok(None);
         }
+        let (known, headers, profile) = (self.unsafe_names, &self.headers, &self.policy.profile);
         let decision = request::decide_at(
             &self.request,
             self.current_url(),
             &self.method,
-            &self.headers,
+            // Not worked out here: the first unsafe header answers, and a
+            // simple request never asks again.
+            || match known {
+                UnsafeNames::Bits(bits) => bits != 0,
+                _ => request::has_unsafe_header(headers, profile),
+            },
             self.tainting != ResponseTainting::Basic,
-            &self.policy.profile,
         )?;
         match decision {
             Decision::SameOrigin | Decision::Navigate => {
@@ -496,6 +527,9 @@ impl Fetch<'_> {
             Decision::CorsWithPreflight => {
                 self.tainting = ResponseTainting::Cors;
                 self.preflight_branch = true;
+                if matches!(self.unsafe_names, UnsafeNames::Unknown) {
+                    self.unsafe_names = UnsafeNames::of(&self.headers, &self.policy.profile);
+                }
                 if self.preflight_needed() {
                     self.state = State::AwaitPreflight;
                     return Ok(Some(Ready::Preflight));
@@ -526,7 +560,7 @@ impl Fetch<'_> {
             credentials,
             self.now,
             |check| {
-                request::for_each_unsafe_header(&self.headers, profile, |name| {
+                self.for_each_unsafe(|name| {
                     let wildcard_applies = profile.cache_wildcard_covers_authorization
                         || !header::is_cors_non_wildcard_request_header_name(name);
                     check(name, wildcard_applies);
@@ -534,6 +568,23 @@ impl Fetch<'_> {
             },
         );
         !covered
+    }
+
+    /// Calls `f` with the name of each CORS-unsafe request header
+    /// ([`request::for_each_unsafe_header`]), from the bits worked out once
+    /// when there are.
+    #[inline]
+    fn for_each_unsafe<'a>(&'a self, mut f: impl FnMut(&'a [u8])) {
+        match self.unsafe_names {
+            UnsafeNames::Bits(bits) => {
+                for (i, h) in self.headers.iter().enumerate().take(64) {
+                    if bits >> i & 1 == 1 {
+                        f(h.name);
+                    }
+                }
+            }
+            _ => request::for_each_unsafe_header(&self.headers, &self.policy.profile, f),
+        }
     }
 
     /// Hands the driver the response to the request it last sent, or the
@@ -574,7 +625,9 @@ impl Fetch<'_> {
             use_cors_preflight: self.request.use_cors_preflight,
             origin,
         };
-        match preflight::validate_preflight_response(&actual, response, &self.policy.profile) {
+        match preflight::validate_with(&actual, response, &self.policy.profile, |f| {
+            self.for_each_unsafe(f)
+        }) {
             Ok(result) => {
                 let key = CacheKey {
                     partition: self.partition,
@@ -713,6 +766,7 @@ impl Fetch<'_> {
         }
         // Step 16.
         self.url_list.push(location_url);
+        self.unsafe_names = UnsafeNames::Unknown;
         self.tainted = self.redirect_taint() != Taint::SameOrigin;
         Ok(true)
     }
@@ -865,12 +919,7 @@ impl Fetch<'_> {
         headers.truncate_to((0, 0));
         // Room for the three preflight headers and the five the browser adds.
         headers.reserve(8, 256);
-        preflight::write_preflight_headers(
-            &mut headers,
-            &self.method,
-            &self.headers,
-            &self.policy.profile,
-        );
+        preflight::write_preflight_headers(&mut headers, &self.method, |f| self.for_each_unsafe(f));
         self.add_network_headers(&mut headers, ResponseTainting::Cors, b"OPTIONS", true);
         self.preflight_headers = headers;
         OutgoingRef {

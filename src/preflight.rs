@@ -25,16 +25,18 @@ use crate::response::{Response, is_ok_status, is_redirect_status};
 /// ```
 pub fn preflight_headers(method: &[u8], headers: &HeaderList, profile: &Profile) -> HeaderList {
     let mut out = HeaderList::with_capacity(8, 256);
-    write_preflight_headers(&mut out, method, headers, profile);
+    write_preflight_headers(&mut out, method, |f| {
+        crate::request::for_each_unsafe_header(headers, profile, f)
+    });
     out
 }
 
-/// [`preflight_headers`], appended to `out`.
-pub(crate) fn write_preflight_headers(
+/// [`preflight_headers`], appended to `out`, with the CORS-unsafe names
+/// reported by `for_each_unsafe`.
+pub(crate) fn write_preflight_headers<'a>(
     out: &mut HeaderList,
     method: &[u8],
-    headers: &HeaderList,
-    profile: &Profile,
+    for_each_unsafe: impl FnOnce(&mut dyn FnMut(&'a [u8])),
 ) {
     out.append("Accept", "*/*");
     out.append("Access-Control-Request-Method", method);
@@ -42,7 +44,7 @@ pub(crate) fn write_preflight_headers(
     let before = out.mark();
     let mut any = false;
     out.append_with(b"Access-Control-Request-Headers", |buf| {
-        any = crate::request::write_unsafe_header_names(headers, profile, buf);
+        any = crate::request::write_names_sorted(for_each_unsafe, buf);
     });
     if !any {
         out.truncate_to(before);
@@ -175,6 +177,19 @@ pub fn validate_preflight_response<'r>(
     response: &'r Response,
     profile: &Profile,
 ) -> Result<PreflightResult<'r>, Refusal> {
+    validate_with(actual, response, profile, |f| {
+        crate::request::for_each_unsafe_header(actual.headers, profile, f)
+    })
+}
+
+/// [`validate_preflight_response`] with the actual request's CORS-unsafe
+/// header names reported by `for_each_unsafe`.
+pub(crate) fn validate_with<'r>(
+    actual: &ActualRequest<'r>,
+    response: &'r Response,
+    profile: &Profile,
+    for_each_unsafe: impl FnOnce(&mut dyn FnMut(&'r [u8])),
+) -> Result<PreflightResult<'r>, Refusal> {
     let status = response.status;
     if is_redirect_status(status) {
         return Err(Refusal::PreflightDisallowedRedirect { status });
@@ -297,7 +312,7 @@ pub fn validate_preflight_response<'r>(
     // first missing name in sorted order is reported.
     if include || !header_star {
         let mut missing = false;
-        crate::request::for_each_unsafe_header(actual.headers, profile, |n| missing |= !listed(n));
+        for_each_unsafe(&mut |n| missing |= !listed(n));
         if missing {
             let name = unsafe_header_names(actual.headers, profile)
                 .into_iter()

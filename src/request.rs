@@ -441,12 +441,49 @@ pub fn write_unsafe_header_names(
     profile: &Profile,
     out: &mut Vec<u8>,
 ) -> bool {
+    write_names_sorted(|f| for_each_unsafe_header(headers, profile, f), out)
+}
+
+/// Which headers of a list are CORS-unsafe under a profile, one bit per
+/// header by position, for a list of at most 64 headers (`None` for a
+/// longer one): the answer [`for_each_unsafe_header`] gives, worked out
+/// once for a fetch that asks it several times.
+pub(crate) fn unsafe_bits(headers: &HeaderList, profile: &Profile) -> Option<u64> {
+    let count = headers.len();
+    if count > 64 {
+        return None;
+    }
+    let mut safe = 0u64;
+    let mut total = 0usize;
+    for (i, h) in headers.iter().enumerate() {
+        if profile.is_safelisted_request_header(h.name, h.value) {
+            total += h.value.len();
+            safe |= 1 << i;
+        }
+    }
+    let all = if count == 64 {
+        u64::MAX
+    } else {
+        (1u64 << count) - 1
+    };
+    Some(if total > header::SAFELISTED_TOTAL_MAX {
+        all
+    } else {
+        all & !safe
+    })
+}
+
+/// [`write_unsafe_header_names`] for the names `for_each` reports.
+pub(crate) fn write_names_sorted<'a>(
+    for_each: impl FnOnce(&mut dyn FnMut(&'a [u8])),
+    out: &mut Vec<u8>,
+) -> bool {
     // The names on the stack while there are few (the usual case).
     const N: usize = 16;
     let mut stack: [&[u8]; N] = [&[]; N];
     let mut count = 0usize;
     let mut heap: Vec<&[u8]> = Vec::new();
-    for_each_unsafe_header(headers, profile, |n| {
+    for_each(&mut |n| {
         match stack.get_mut(count) {
             Some(slot) => *slot = n,
             None => {
@@ -524,22 +561,21 @@ pub fn decide(request: &Request, profile: &Profile) -> Result<Decision, Refusal>
         request,
         &request.url,
         &request.method,
-        &request.headers,
+        || has_unsafe_header(&request.headers, profile),
         false,
-        profile,
     )
 }
 
-/// [`decide`] for a request at one point of its fetch: its current URL,
-/// method and headers, and whether its response tainting is already `cors`
+/// [`decide`] for a request at one point of its fetch: its current URL and
+/// method, whether its current headers have a CORS-unsafe one (asked only
+/// when it matters), and whether its response tainting is already `cors`
 /// (after a cross-origin redirect).
 pub(crate) fn decide_at(
     request: &Request,
     url: &Url,
     method: &[u8],
-    headers: &HeaderList,
+    has_unsafe_header: impl FnOnce() -> bool,
     tainted_cors: bool,
-    profile: &Profile,
 ) -> Result<Decision, Refusal> {
     if let Some(port) = is_bad_port(url) {
         return Err(Refusal::BadPort { port });
@@ -563,7 +599,10 @@ pub(crate) fn decide_at(
         _ if !matches!(url.scheme(), "http" | "https") => Err(Refusal::CorsDisabledScheme {
             url: url.to_string(),
         }),
-        _ if needs_preflight(method, headers, request.use_cors_preflight, profile) => {
+        _ if request.use_cors_preflight
+            || !method::is_cors_safelisted_method(method)
+            || has_unsafe_header() =>
+        {
             Ok(Decision::CorsWithPreflight)
         }
         _ => Ok(Decision::Cors),

@@ -163,6 +163,8 @@ impl Policy {
             sent_mark: None,
             preflight_headers: HeaderList::new(),
             unsafe_names: UnsafeNames::Unknown,
+            same_origin: false,
+            site: None,
             origin_serialized,
             tainted: false,
             request,
@@ -379,6 +381,11 @@ pub struct Fetch<'p> {
     /// Which of `headers` are CORS-unsafe, once asked (until a redirect
     /// changes them).
     unsafe_names: UnsafeNames,
+    /// Whether the request's origin is the current URL's, worked out when
+    /// main fetch starts on it.
+    same_origin: bool,
+    /// `Sec-Fetch-Site` for the current URL list, once worked out.
+    site: Option<&'static str>,
     body: Option<Vec<u8>>,
     tainting: ResponseTainting,
     redirect_count: u8,
@@ -458,6 +465,10 @@ impl Fetch<'_> {
 
     /// Builds the request that is ready and lends it.
     fn prepare(&mut self, ready: Ready) -> OutgoingRef<'_> {
+        // The preflight and the actual request to one URL share it.
+        if self.site.is_none() && self.sends_metadata() {
+            self.site = Some(self.sec_fetch_site());
+        }
         match ready {
             Ready::Preflight => self.preflight_outgoing(),
             Ready::Actual => self.actual_outgoing(),
@@ -505,10 +516,12 @@ impl Fetch<'_> {
             self.finish(Ok(filtered));
             return Ok(None);
         }
+        self.same_origin = self.request.origin.same_origin_with_url(self.current_url());
         let (known, headers, profile) = (self.unsafe_names, &self.headers, &self.policy.profile);
         let decision = request::decide_at(
             &self.request,
             self.current_url(),
+            self.same_origin,
             &self.method,
             // Not worked out here: the first unsafe header answers, and a
             // simple request never asks again.
@@ -767,6 +780,7 @@ impl Fetch<'_> {
         // Step 16.
         self.url_list.push(location_url);
         self.unsafe_names = UnsafeNames::Unknown;
+        self.site = None;
         self.tainted = self.redirect_taint() != Taint::SameOrigin;
         Ok(true)
     }
@@ -822,7 +836,7 @@ impl Fetch<'_> {
             | ReferrerPolicy::StrictOriginWhenCrossOrigin => {
                 origin.scheme() == Some(crate::origin::Scheme::Https) && url.scheme() != "https"
             }
-            ReferrerPolicy::SameOrigin => !origin.same_origin_with_url(url),
+            ReferrerPolicy::SameOrigin => !self.same_origin,
             _ => false,
         };
         Some(if null { b"null" } else { serialized })
@@ -839,15 +853,13 @@ impl Fetch<'_> {
         let url = self.current_url();
         let downgrade =
             tuple.scheme() == crate::origin::Scheme::Https && !is_potentially_trustworthy(url);
-        let same = origin.same_origin_with_url(url);
-
         match self.request.referrer_policy {
             ReferrerPolicy::NoReferrer => false,
             ReferrerPolicy::NoReferrerWhenDowngrade
             | ReferrerPolicy::StrictOrigin
             | ReferrerPolicy::Default
             | ReferrerPolicy::StrictOriginWhenCrossOrigin => !downgrade,
-            ReferrerPolicy::SameOrigin => same,
+            ReferrerPolicy::SameOrigin => self.same_origin,
             ReferrerPolicy::Origin
             | ReferrerPolicy::OriginWhenCrossOrigin
             | ReferrerPolicy::UnsafeUrl => true,
@@ -872,13 +884,7 @@ impl Fetch<'_> {
         if let Some(origin) = self.origin_header(tainting, method) {
             headers.append(b"Origin", origin);
         }
-        let url = self.current_url();
-        let send_metadata = match self.policy.profile.sec_fetch {
-            SecFetch::Never => false,
-            SecFetch::TrustworthyOnly => is_potentially_trustworthy(url),
-            SecFetch::Always => true,
-        };
-        if send_metadata {
+        if self.sends_metadata() {
             let navigate = self.request.mode == Mode::Navigate;
             headers.append(
                 "Sec-Fetch-Dest",
@@ -890,7 +896,19 @@ impl Fetch<'_> {
                 self.request.mode.as_str()
             };
             headers.append("Sec-Fetch-Mode", mode);
-            headers.append("Sec-Fetch-Site", self.sec_fetch_site());
+            headers.append(
+                "Sec-Fetch-Site",
+                self.site.unwrap_or_else(|| self.sec_fetch_site()),
+            );
+        }
+    }
+
+    /// Whether requests to the current URL get the fetch metadata headers.
+    fn sends_metadata(&self) -> bool {
+        match self.policy.profile.sec_fetch {
+            SecFetch::Never => false,
+            SecFetch::TrustworthyOnly => is_potentially_trustworthy(self.current_url()),
+            SecFetch::Always => true,
         }
     }
 
@@ -898,8 +916,14 @@ impl Fetch<'_> {
     fn sec_fetch_site(&self) -> &'static str {
         let origin = &self.request.origin;
         let mut site = "same-origin";
-        for url in self.urls() {
-            if origin.same_origin_with_url(url) {
+        let last = self.url_list_len() - 1;
+        for (i, url) in self.urls().enumerate() {
+            let same = if i == last {
+                self.same_origin
+            } else {
+                origin.same_origin_with_url(url)
+            };
+            if same {
                 continue;
             }
             let o = Origin::of(url);
@@ -974,7 +998,7 @@ impl Fetch<'_> {
         let origin = &self.request.origin;
         let url = self.current_url();
         let blocked = match policy.as_slice() {
-            b"same-origin" => !origin.same_origin_with_url(url),
+            b"same-origin" => !self.same_origin,
             b"same-site" => {
                 let target = Origin::of(url);
                 let schemeless =

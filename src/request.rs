@@ -560,19 +560,22 @@ pub fn decide(request: &Request, profile: &Profile) -> Result<Decision, Refusal>
     decide_at(
         request,
         &request.url,
+        request.origin.same_origin_with_url(&request.url),
         &request.method,
         || has_unsafe_header(&request.headers, profile),
         false,
     )
 }
 
-/// [`decide`] for a request at one point of its fetch: its current URL and
-/// method, whether its current headers have a CORS-unsafe one (asked only
+/// [`decide`] for a request at one point of its fetch: its current URL,
+/// whether that is same origin with the request's origin, its method,
+/// whether its current headers have a CORS-unsafe one (asked only
 /// when it matters), and whether its response tainting is already `cors`
 /// (after a cross-origin redirect).
 pub(crate) fn decide_at(
     request: &Request,
     url: &Url,
+    same_origin: bool,
     method: &[u8],
     has_unsafe_header: impl FnOnce() -> bool,
     tainted_cors: bool,
@@ -580,7 +583,7 @@ pub(crate) fn decide_at(
     if let Some(port) = is_bad_port(url) {
         return Err(Refusal::BadPort { port });
     }
-    if !tainted_cors && request.origin.same_origin_with_url(url) {
+    if !tainted_cors && same_origin {
         return Ok(Decision::SameOrigin);
     }
     if url.scheme() == "data" || request.mode == Mode::Navigate {

@@ -181,7 +181,7 @@ impl Record {
         let now = nanos(now);
         self.entries.iter().any(|e| {
             e.header
-                && ((e.name.len() == name.len() && e.name.eq_ignore_ascii_case(name))
+                && ((e.name.len() == name.len() && crate::header::eq_ignore_case(&e.name, name))
                     || (wildcard_applies && !credentials && &*e.name == b"*"))
                 && (e.credentials || !credentials)
                 && e.live_at(now)
@@ -517,7 +517,7 @@ impl PreflightCache {
             // request is credentialed.
             let star = !credentials && !crate::header::is_cors_non_wildcard_request_header_name(h);
             upsert(&mut entries, true, h, credentials, now, max_age, |e| {
-                e.name.eq_ignore_ascii_case(h) || (star && &*e.name == b"*")
+                crate::header::eq_ignore_case(&e.name, h) || (star && &*e.name == b"*")
             });
         }
         // Exact capacities: a record is built once and read many times.

@@ -426,6 +426,52 @@ fn eq_lower(name: &[u8], lower: &[u8]) -> bool {
     diff == 0
 }
 
+/// Whether two byte strings are equal ignoring ASCII case: the same answer
+/// as `<[u8]>::eq_ignore_ascii_case`, eight bytes at a time from eight
+/// bytes on (the last word overlapping the one before).
+#[inline]
+pub(crate) fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if b.len() != n {
+        return false;
+    }
+    if n < 8 {
+        return a.eq_ignore_ascii_case(b);
+    }
+    let word = |s: &[u8], i: usize| {
+        s.get(i..i + 8)
+            .and_then(|c| <[u8; 8]>::try_from(c).ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    let differs = |i: usize| {
+        let (x, y) = (word(a, i), word(b, i));
+        x != y && to_lower_word(x) != to_lower_word(y)
+    };
+    let mut i = 0usize;
+    while i + 8 < n {
+        if differs(i) {
+            return false;
+        }
+        i += 8;
+    }
+    !differs(n - 8)
+}
+
+/// Each ASCII upper-case letter of a word of bytes made lower-case; every
+/// other byte (non-ASCII ones included) unchanged.
+#[inline(always)]
+const fn to_lower_word(w: u64) -> u64 {
+    const HI: u64 = 0x8080_8080_8080_8080;
+    // Below 0x80 (the high bits cleared first) no byte carries into the
+    // next: at least b'A' sets the top bit of `ge_a`, at least b'['
+    // (just past b'Z') that of `gt_z`.
+    let low = w & !HI;
+    let ge_a = low.wrapping_add(0x3f3f_3f3f_3f3f_3f3f);
+    let gt_z = low.wrapping_add(0x2525_2525_2525_2525);
+    let upper = ge_a & !gt_z & !w & HI;
+    w | (upper >> 2)
+}
+
 /// 0x20 in each byte of `w` that is an ASCII lower-case letter, else 0,
 /// for a `w` of ASCII bytes (a literal's).
 #[inline(always)]
@@ -1056,7 +1102,28 @@ pub fn parse_delta_seconds(value: &[u8]) -> Result<u64, ExtractError> {
 
 #[cfg(test)]
 mod tests {
-    use super::eq_lower;
+    use super::{eq_ignore_case, eq_lower};
+
+    /// `eq_ignore_case` answers as `eq_ignore_ascii_case`, for any byte at
+    /// any position of strings of every length up to 24.
+    #[test]
+    fn eq_ignore_case_is_eq_ignore_ascii_case() {
+        let base: Vec<u8> = b"Access-Control-Allow-Or".to_vec();
+        for len in 0..=base.len() {
+            let a = &base[..len];
+            for i in 0..len {
+                for byte in 0..=255u8 {
+                    let mut b = a.to_vec();
+                    b[i] = byte;
+                    assert_eq!(eq_ignore_case(a, &b), a.eq_ignore_ascii_case(&b));
+                    let mut c = a.to_ascii_uppercase();
+                    c[i] = byte;
+                    assert_eq!(eq_ignore_case(&b, &c), b.eq_ignore_ascii_case(&c));
+                }
+            }
+            assert!(!eq_ignore_case(a, &base[..len.saturating_sub(1)]) || len == 0);
+        }
+    }
 
     /// `eq_lower` answers as `eq_ignore_ascii_case` for every literal it is
     /// used with, with any byte at any position.

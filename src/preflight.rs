@@ -61,6 +61,22 @@ pub struct PreflightResult<'a> {
     implied_method: Option<&'a [u8]>,
     /// The max-age in seconds, after the profile's default and cap.
     pub max_age: u64,
+    /// The allowed methods (after `implied_method`) and header names as
+    /// validation read them, when there are at most [`LISTED`] of each.
+    listed: Option<Listed<'a>>,
+}
+
+/// How many allowed methods, and how many header names, validation keeps
+/// for the cache.
+const LISTED: usize = 16;
+
+/// The allowed methods and header names of a preflight response, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Listed<'a> {
+    methods: [&'a [u8]; LISTED],
+    n_methods: usize,
+    names: [&'a [u8]; LISTED],
+    n_names: usize,
 }
 
 impl<'a> PreflightResult<'a> {
@@ -86,6 +102,13 @@ impl<'a> PreflightResult<'a> {
     /// [`PreflightResult::header_names`], kept on the stack while there are
     /// few (the usual case).
     pub(crate) fn with_lists<R>(&self, f: impl FnOnce(&[&'a [u8]], &[&'a [u8]]) -> R) -> R {
+        if let Some(l) = &self.listed {
+            // Read once already, by validation.
+            return match self.implied_method {
+                Some(m) => f(&[m], &l.names[..l.n_names]),
+                None => f(&l.methods[..l.n_methods], &l.names[..l.n_names]),
+            };
+        }
         const N: usize = 16;
         let mut methods: [&[u8]; N] = [&[]; N];
         let mut n_methods = 0usize;
@@ -126,7 +149,8 @@ struct Found<'a> {
 /// whether they all parsed (`fetch#extract-header-list-values`, `#token`).
 fn tokens_of<'a>(headers: &'a HeaderList, name: &[u8], mut f: impl FnMut(&'a [u8])) -> bool {
     for h in headers.iter() {
-        if h.name.eq_ignore_ascii_case(name) && header::for_each_token(h.value, &mut f).is_err() {
+        if header::eq_ignore_case(h.name, name) && header::for_each_token(h.value, &mut f).is_err()
+        {
             return false;
         }
     }
@@ -227,9 +251,15 @@ pub(crate) fn validate_with<'r>(
     // Step 7.1-7.3: both lists must parse; scanned once here, without
     // building them.
     let (mut method_listed, mut method_star) = (false, false);
-    let mut on_method = |t: &[u8]| {
+    let mut methods: [&'r [u8]; LISTED] = [&[]; LISTED];
+    let mut n_methods = 0usize;
+    let mut on_method = |t: &'r [u8]| {
         method_listed |= t == actual.method;
         method_star |= t == b"*";
+        if let Some(slot) = methods.get_mut(n_methods) {
+            *slot = t;
+        }
+        n_methods += 1;
     };
     let methods_ok = match allow_methods.count {
         0 => true,
@@ -246,7 +276,7 @@ pub(crate) fn validate_with<'r>(
     // The allowed names, kept on the stack while there are few (the usual
     // case), so each later lookup is a short scan.
     let mut header_star = false;
-    let mut allowed: [&[u8]; 16] = [&[]; 16];
+    let mut allowed: [&[u8]; LISTED] = [&[]; LISTED];
     let mut n_allowed = 0usize;
     let mut on_header = |t: &'r [u8]| {
         header_star |= t == b"*";
@@ -288,11 +318,11 @@ pub(crate) fn validate_with<'r>(
         if n_allowed <= allowed.len() {
             allowed[..n_allowed]
                 .iter()
-                .any(|t| t.len() == name.len() && t.eq_ignore_ascii_case(name))
+                .any(|t| header::eq_ignore_case(t, name))
         } else {
             let mut found = false;
             tokens_of(h, b"access-control-allow-headers", |t| {
-                found |= t.eq_ignore_ascii_case(name)
+                found |= header::eq_ignore_case(t, name)
             });
             found
         }
@@ -330,9 +360,16 @@ pub(crate) fn validate_with<'r>(
     } else {
         profile.max_age(h.values(b"access-control-max-age"))
     };
+    let listed = (n_methods <= LISTED && n_allowed <= LISTED).then_some(Listed {
+        methods,
+        n_methods,
+        names: allowed,
+        n_names: n_allowed,
+    });
     Ok(PreflightResult {
         headers: h,
         implied_method,
         max_age,
+        listed,
     })
 }

@@ -149,9 +149,7 @@ struct ExposedNames<'a> {
 /// Whether `name` is one of `names`, ignoring ASCII case.
 #[inline]
 fn exposed_in(names: &[&[u8]], name: &[u8]) -> bool {
-    names
-        .iter()
-        .any(|n| n.len() == name.len() && n.eq_ignore_ascii_case(name))
+    names.iter().any(|n| header::eq_ignore_case(n, name))
 }
 
 impl<'a> ExposedNames<'a> {

@@ -293,6 +293,8 @@ impl From<&http::HeaderMap> for HeaderList {
 const TOKEN: u8 = 1;
 const UNSAFE: u8 = 2;
 const LANGUAGE: u8 = 4;
+/// NUL, CR and LF: never in a header value.
+const NOT_IN_VALUE: u8 = 8;
 
 const fn byte_classes() -> [u8; 256] {
     let mut t = [0u8; 256];
@@ -345,6 +347,9 @@ const fn byte_classes() -> [u8; 256] {
         if matches!(c, b' ' | b'*' | b',' | b'-' | b'.' | b';' | b'=') {
             v |= LANGUAGE;
         }
+        if matches!(c, 0 | b'\r' | b'\n') {
+            v |= NOT_IN_VALUE;
+        }
         t[b] = v;
         b += 1;
     }
@@ -369,7 +374,7 @@ pub fn is_header_value(value: &[u8]) -> bool {
     let tab_or_space = |b: &u8| *b == b'\t' || *b == b' ';
     !value.first().is_some_and(tab_or_space)
         && !value.last().is_some_and(tab_or_space)
-        && !value.iter().any(|b| matches!(b, 0 | b'\r' | b'\n'))
+        && or_classes(value) & NOT_IN_VALUE == 0
 }
 
 /// Normalizes a potential header value (`fetch#concept-header-value-normalize`):

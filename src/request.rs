@@ -503,21 +503,31 @@ pub(crate) fn write_names_sorted<'a>(
     } else {
         &mut heap
     };
+    // Byte-lowercased order: the first differing byte, else the shorter.
     let lower_cmp = |a: &&[u8], b: &&[u8]| {
-        a.iter()
-            .map(u8::to_ascii_lowercase)
-            .cmp(b.iter().map(u8::to_ascii_lowercase))
+        for (x, y) in a.iter().zip(b.iter()) {
+            let (x, y) = (x.to_ascii_lowercase(), y.to_ascii_lowercase());
+            if x != y {
+                return x.cmp(&y);
+            }
+        }
+        a.len().cmp(&b.len())
     };
     names.sort_unstable_by(lower_cmp);
+    out.reserve(names.iter().map(|n| n.len() + 1).sum());
     let mut previous: Option<&[u8]> = None;
     for n in names.iter() {
-        if previous.is_some_and(|p| p.eq_ignore_ascii_case(n)) {
+        if previous.is_some_and(|p| header::eq_ignore_case(p, n)) {
             continue;
         }
         if previous.is_some() {
             out.push(b',');
         }
-        out.extend(n.iter().map(u8::to_ascii_lowercase));
+        let start = out.len();
+        out.extend_from_slice(n);
+        if let Some(written) = out.get_mut(start..) {
+            written.make_ascii_lowercase();
+        }
         previous = Some(n);
     }
     true

@@ -263,7 +263,9 @@ fn preflight_response() -> Response {
 }
 
 /// Runs one fetch to the end, answering the preflight with `pre` and the
-/// actual request with `actual`.
+/// actual request with `actual`. The requests are borrowed from the fetch
+/// ([`crossorigin::Fetch::poll_ref`]), as an embedder that writes them out
+/// at once would.
 fn run_fetch(
     policy: &Policy,
     request: Request,
@@ -272,7 +274,7 @@ fn run_fetch(
 ) -> (Result<FilteredResponse, Refusal>, u32) {
     let mut fetch = policy.fetch(request, NOW);
     loop {
-        match fetch.poll() {
+        match fetch.poll_ref() {
             Step::Send(out) => {
                 let res = if out.is_preflight {
                     pre.take()

@@ -91,9 +91,15 @@ fn nanos(t: Duration) -> u64 {
 
 impl Entry {
     fn live(&self, now: Duration) -> bool {
+        self.live_at(nanos(now))
+    }
+
+    /// [`Entry::live`] with the time already in nanoseconds.
+    #[inline]
+    fn live_at(&self, now: u64) -> bool {
         self.stored
             .saturating_add(u64::from(self.max_age).saturating_mul(1_000_000_000))
-            > nanos(now)
+            > now
     }
 }
 
@@ -154,11 +160,13 @@ impl Record {
 
     /// `fetch#concept-cache-match-method` within this record.
     fn method_match(&self, method: &[u8], credentials: bool, now: Duration) -> bool {
+        let now = nanos(now);
+        // The name first: it rules out most entries most cheaply.
         self.entries.iter().any(|e| {
             !e.header
-                && e.live(now)
+                && (&*e.name == method || (!credentials && &*e.name == b"*"))
                 && (e.credentials || !credentials)
-                && (&*e.name == method || (&*e.name == b"*" && !credentials))
+                && e.live_at(now)
         })
     }
 
@@ -170,12 +178,13 @@ impl Record {
         wildcard_applies: bool,
         now: Duration,
     ) -> bool {
+        let now = nanos(now);
         self.entries.iter().any(|e| {
             e.header
-                && e.live(now)
-                && (e.credentials || !credentials)
-                && ((e.name.len() == name.len() && e.name.eq_ignore_ascii_case(name))
+                && ((e.name.len() == name.len() && crate::header::eq_ignore_case(&e.name, name))
                     || (wildcard_applies && !credentials && &*e.name == b"*"))
+                && (e.credentials || !credentials)
+                && e.live_at(now)
         })
     }
 
@@ -508,7 +517,7 @@ impl PreflightCache {
             // request is credentialed.
             let star = !credentials && !crate::header::is_cors_non_wildcard_request_header_name(h);
             upsert(&mut entries, true, h, credentials, now, max_age, |e| {
-                e.name.eq_ignore_ascii_case(h) || (star && &*e.name == b"*")
+                crate::header::eq_ignore_case(&e.name, h) || (star && &*e.name == b"*")
             });
         }
         // Exact capacities: a record is built once and read many times.
@@ -626,21 +635,29 @@ fn upsert(
     matches: impl Fn(&Entry) -> bool,
 ) {
     let max_age = u32::try_from(max_age).unwrap_or(u32::MAX);
+    let now_ns = nanos(now);
     let mut still_live = false;
     let mut ended = false;
+    let mut of_kind = 0usize;
     for e in entries.iter_mut() {
-        if e.header == header && e.live(now) && matches(e) && (e.credentials || !credentials) {
+        if e.header != header {
+            continue;
+        }
+        of_kind += 1;
+        // Every entry is live here (expired ones were dropped before the
+        // first call, and one this call ends is dropped below).
+        if (e.credentials || !credentials) && matches(e) && e.live_at(now_ns) {
             e.max_age = max_age;
-            let live = e.live(now);
+            let live = e.live_at(now_ns);
             still_live |= live;
             ended |= !live;
         }
     }
     // Every entry was live before this call; only a new max-age ends one.
     if ended {
-        entries.retain(|e| e.live(now));
+        entries.retain(|e| e.live_at(now_ns));
+        of_kind = entries.iter().filter(|e| e.header == header).count();
     }
-    let of_kind = entries.iter().filter(|e| e.header == header).count();
     if !still_live && max_age > 0 && of_kind < MAX_NAMES_PER_RECORD {
         entries.push(Entry {
             // Header names are stored lower-cased.
@@ -648,7 +665,7 @@ fn upsert(
             header,
             credentials,
             max_age,
-            stored: nanos(now),
+            stored: now_ns,
         });
     }
 }

@@ -142,13 +142,17 @@ impl Policy {
         // The fetch works on the request's method, headers and body, which
         // redirects may rewrite; they move out of the request, uncopied.
         let mut headers = std::mem::take(&mut request.headers);
+        // Room, at once, for every header the browser adds to the actual
+        // request (`Accept`, `Content-Length`, `Referer`, `Origin`, three
+        // `Sec-Fetch-*`), which it appends in place.
+        let origin_serialized = Serialized::of(&request.origin);
+        headers.reserve(7, 129 + 2 * origin_serialized.as_bytes().len());
         // Fetching step: `Accept: */*` where the script set none.
         if !headers.contains(b"accept") {
             headers.append("Accept", "*/*");
         }
         let method = std::mem::take(&mut request.method);
         let body = request.body.take();
-        let origin_serialized = Serialized::of(&request.origin);
         Fetch {
             policy: self,
             partition,
@@ -156,6 +160,11 @@ impl Policy {
             method,
             body,
             headers,
+            sent_mark: None,
+            preflight_headers: HeaderList::new(),
+            unsafe_names: UnsafeNames::Unknown,
+            same_origin: false,
+            site: None,
             origin_serialized,
             tainted: false,
             cross_origin_hop: false,
@@ -185,11 +194,13 @@ fn unreachable_url() -> Url {
     Url::parse("data:,").expect("static URL")
 }
 
-/// What the driver wants next.
+/// What the driver wants next: from [`Fetch::poll`] with an owned
+/// [`Outgoing`], from [`Fetch::poll_ref`] with an [`OutgoingRef`] borrowed
+/// from the fetch.
 #[derive(Debug)]
-pub enum Step {
+pub enum Step<S = Outgoing> {
     /// Send this request and hand its response to [`Fetch::receive`].
-    Send(Outgoing),
+    Send(S),
     /// The fetch is over: the response the script sees, or the network
     /// error it gets, with the reason.
     Done(Result<FilteredResponse, Refusal>),
@@ -218,17 +229,122 @@ impl Outgoing {
     /// Converts to an `http::Request` at the edge. Fails where `http` cannot
     /// hold a method, URL or header byte that the browser would send.
     pub fn to_http(&self) -> Result<http::Request<Vec<u8>>, http::Error> {
+        self.borrowed().to_http()
+    }
+
+    /// The same request, borrowed.
+    pub fn borrowed(&self) -> OutgoingRef<'_> {
+        OutgoingRef {
+            method: &self.method,
+            url: &self.url,
+            headers: &self.headers,
+            body: self.body.as_deref(),
+            is_preflight: self.is_preflight,
+            credentials: self.credentials,
+        }
+    }
+}
+
+/// A request to put on the wire, borrowed from the [`Fetch`] that made it
+/// ([`Fetch::poll_ref`]): the same fields as [`Outgoing`], without copying
+/// the method, URL, headers and body. [`OutgoingRef::into_owned`] makes an
+/// [`Outgoing`] for keeping.
+///
+/// ```
+/// use std::time::Duration;
+/// use crossorigin::{Policy, Profile, Request, Response, Step};
+/// let policy = Policy::new(Profile::spec());
+/// let request = Request::get("https://api.example/items", "https://app.example").unwrap();
+/// let mut fetch = policy.fetch(request, Duration::ZERO);
+/// let mut sent = Vec::new();
+/// let result = loop {
+///     match fetch.poll_ref() {
+///         Step::Send(outgoing) => {
+///             assert_eq!(outgoing.url.as_str(), "https://api.example/items");
+///             sent.push(outgoing.into_owned());
+///             let response = Response::new(200).with_header("Access-Control-Allow-Origin", "*");
+///             fetch.receive(Ok(response), Duration::ZERO);
+///         }
+///         Step::Done(result) => break result,
+///     }
+/// };
+/// assert_eq!(result.unwrap().status, 200);
+/// assert_eq!(sent[0].method, b"GET");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutgoingRef<'a> {
+    /// The method.
+    pub method: &'a [u8],
+    /// The URL.
+    pub url: &'a Url,
+    /// Every header the browser sends, in order (cookies and `Authorization`
+    /// from the browser's own stores excepted: see `credentials`).
+    pub headers: &'a HeaderList,
+    /// The body.
+    pub body: Option<&'a [u8]>,
+    /// Whether this is a CORS preflight.
+    pub is_preflight: bool,
+    /// Whether the browser would attach its cookies and HTTP authentication
+    /// (`includeCredentials` of `fetch#http-network-or-cache-fetch`).
+    pub credentials: bool,
+}
+
+impl OutgoingRef<'_> {
+    /// An owned copy, for keeping past the next [`Fetch::receive`].
+    pub fn into_owned(self) -> Outgoing {
+        Outgoing {
+            method: self.method.to_vec(),
+            url: self.url.clone(),
+            headers: self.headers.clone(),
+            body: self.body.map(<[u8]>::to_vec),
+            is_preflight: self.is_preflight,
+            credentials: self.credentials,
+        }
+    }
+
+    /// Converts to an `http::Request` at the edge. Fails where `http` cannot
+    /// hold a method, URL or header byte that the browser would send.
+    pub fn to_http(&self) -> Result<http::Request<Vec<u8>>, http::Error> {
         let mut builder = http::Request::builder()
-            .method(http::Method::from_bytes(&self.method)?)
+            .method(http::Method::from_bytes(self.method)?)
             .uri(self.url.as_str());
-        for h in &self.headers {
+        for h in self.headers {
             builder = builder.header(
                 http::HeaderName::from_bytes(h.name)?,
                 http::HeaderValue::from_bytes(h.value)?,
             );
         }
-        builder.body(self.body.clone().unwrap_or_default())
+        builder.body(self.body.map(<[u8]>::to_vec).unwrap_or_default())
     }
+}
+
+/// Which of a fetch's request headers are CORS-unsafe, worked out once:
+/// the decision, the cache lookup, the preflight's
+/// `Access-Control-Request-Headers` and the preflight validation all ask.
+#[derive(Clone, Copy, Debug)]
+enum UnsafeNames {
+    /// Not asked yet.
+    Unknown,
+    /// One bit per header, by position.
+    Bits(u64),
+    /// More than 64 headers: asked of the list each time.
+    Many,
+}
+
+impl UnsafeNames {
+    fn of(headers: &HeaderList, profile: &Profile) -> UnsafeNames {
+        match request::unsafe_bits(headers, profile) {
+            Some(bits) => UnsafeNames::Bits(bits),
+            None => UnsafeNames::Many,
+        }
+    }
+}
+
+/// Which request the driver has ready to send.
+#[derive(Clone, Copy, Debug)]
+enum Ready {
+    Preflight,
+    Actual,
 }
 
 /// The response to an [`Outgoing`] request could not be had: the connection
@@ -264,7 +380,21 @@ pub struct Fetch<'p> {
     /// Whether a redirect rewrote the method to `GET`.
     method_rewritten: bool,
     method: Vec<u8>,
+    /// The request's headers; while an actual request is out, followed by
+    /// the headers the browser added to it (up to `sent_mark`).
     headers: HeaderList,
+    /// Where the request's own headers end while an actual request is out.
+    sent_mark: Option<(usize, usize)>,
+    /// The headers of the preflight last sent (kept for its buffer).
+    preflight_headers: HeaderList,
+    /// Which of `headers` are CORS-unsafe, once asked (until a redirect
+    /// changes them).
+    unsafe_names: UnsafeNames,
+    /// Whether the request's origin is the current URL's, worked out when
+    /// main fetch starts on it.
+    same_origin: bool,
+    /// `Sec-Fetch-Site` for the current URL list, once worked out.
+    site: Option<&'static str>,
     body: Option<Vec<u8>>,
     tainting: ResponseTainting,
     redirect_count: u8,
@@ -306,17 +436,31 @@ impl Fetch<'_> {
     /// [`Fetch::receive`] before polling again; polling instead counts as a
     /// failed connection. A finished fetch yields its result once, then a
     /// `NetworkFailure` refusal.
+    ///
+    /// The request to send comes as an owned [`Outgoing`]: a copy of the
+    /// method, URL, headers and body. [`Fetch::poll_ref`] lends them instead.
     pub fn poll(&mut self) -> Step {
+        match self.poll_ref() {
+            Step::Send(outgoing) => Step::Send(outgoing.into_owned()),
+            Step::Done(result) => Step::Done(result),
+        }
+    }
+
+    /// [`Fetch::poll`] without the copy: the request to send is borrowed
+    /// from the fetch until the next call to [`Fetch::receive`] (use
+    /// [`OutgoingRef::into_owned`] to keep it).
+    pub fn poll_ref(&mut self) -> Step<OutgoingRef<'_>> {
+        self.unsend();
         loop {
             match std::mem::replace(&mut self.state, State::Done(None)) {
                 State::MainFetch => match self.main_fetch() {
-                    Ok(Some(step)) => return step,
+                    Ok(Some(ready)) => return Step::Send(self.prepare(ready)),
                     Ok(None) => continue,
                     Err(e) => self.finish(Err(e)),
                 },
                 State::SendActual => {
                     self.state = State::AwaitActual;
-                    return Step::Send(self.actual_outgoing());
+                    return Step::Send(self.prepare(Ready::Actual));
                 }
                 State::AwaitPreflight | State::AwaitActual => {
                     self.fail(Refusal::NetworkFailure);
@@ -325,6 +469,26 @@ impl Fetch<'_> {
                     return Step::Done(result.unwrap_or(Err(Refusal::NetworkFailure)));
                 }
             }
+        }
+    }
+
+    /// Builds the request that is ready and lends it.
+    fn prepare(&mut self, ready: Ready) -> OutgoingRef<'_> {
+        // The preflight and the actual request to one URL share it.
+        if self.site.is_none() && self.sends_metadata() {
+            self.site = Some(self.sec_fetch_site());
+        }
+        match ready {
+            Ready::Preflight => self.preflight_outgoing(),
+            Ready::Actual => self.actual_outgoing(),
+        }
+    }
+
+    /// Takes the headers the browser added to the actual request last sent
+    /// back off the request's header list.
+    fn unsend(&mut self) {
+        if let Some(mark) = self.sent_mark.take() {
+            self.headers.truncate_to(mark);
         }
     }
 
@@ -353,7 +517,7 @@ impl Fetch<'_> {
 
     /// Main fetch's decision for the current URL; returns the step to take,
     /// or `None` to go on with the state it set.
-    fn main_fetch(&mut self) -> Result<Option<Step>, Refusal> {
+    fn main_fetch(&mut self) -> Result<Option<Ready>, Refusal> {
         if self.current_url().scheme() == "data" && self.tainting != ResponseTainting::Opaque {
             let url = self.current_url();
             let response = data_url_response(url);
@@ -367,13 +531,20 @@ impl Fetch<'_> {
             self.finish(Ok(filtered));
             return Ok(None);
         }
+        self.same_origin = self.request.origin.same_origin_with_url(self.current_url());
+        let (known, headers, profile) = (self.unsafe_names, &self.headers, &self.policy.profile);
         let decision = request::decide_at(
             &self.request,
             self.current_url(),
+            self.same_origin,
             &self.method,
-            &self.headers,
+            // Not worked out here: the first unsafe header answers, and a
+            // simple request never asks again.
+            || match known {
+                UnsafeNames::Bits(bits) => bits != 0,
+                _ => request::has_unsafe_header(headers, profile),
+            },
             self.tainting != ResponseTainting::Basic,
-            &self.policy.profile,
         )?;
         match decision {
             Decision::SameOrigin | Decision::Navigate => {
@@ -384,9 +555,12 @@ impl Fetch<'_> {
             Decision::CorsWithPreflight => {
                 self.tainting = ResponseTainting::Cors;
                 self.preflight_branch = true;
+                if matches!(self.unsafe_names, UnsafeNames::Unknown) {
+                    self.unsafe_names = UnsafeNames::of(&self.headers, &self.policy.profile);
+                }
                 if self.preflight_needed() {
                     self.state = State::AwaitPreflight;
-                    return Ok(Some(Step::Send(self.preflight_outgoing())));
+                    return Ok(Some(Ready::Preflight));
                 }
             }
         }
@@ -414,7 +588,7 @@ impl Fetch<'_> {
             credentials,
             self.now,
             |check| {
-                request::for_each_unsafe_header(&self.headers, profile, |name| {
+                self.for_each_unsafe(|name| {
                     let wildcard_applies = profile.cache_wildcard_covers_authorization
                         || !header::is_cors_non_wildcard_request_header_name(name);
                     check(name, wildcard_applies);
@@ -424,9 +598,27 @@ impl Fetch<'_> {
         !covered
     }
 
+    /// Calls `f` with the name of each CORS-unsafe request header
+    /// ([`request::for_each_unsafe_header`]), from the bits worked out once
+    /// when there are.
+    #[inline]
+    fn for_each_unsafe<'a>(&'a self, mut f: impl FnMut(&'a [u8])) {
+        match self.unsafe_names {
+            UnsafeNames::Bits(bits) => {
+                for (i, h) in self.headers.iter().enumerate().take(64) {
+                    if bits >> i & 1 == 1 {
+                        f(h.name);
+                    }
+                }
+            }
+            _ => request::for_each_unsafe_header(&self.headers, &self.policy.profile, f),
+        }
+    }
+
     /// Hands the driver the response to the request it last sent, or the
     /// failure to get one, at time `now`.
     pub fn receive(&mut self, response: Result<Response, NetworkFailure>, now: Duration) {
+        self.unsend();
         self.now = self.now.max(now);
         let state = std::mem::replace(&mut self.state, State::Done(None));
         self.in_preflight = matches!(state, State::AwaitPreflight);
@@ -462,7 +654,9 @@ impl Fetch<'_> {
             use_cors_preflight: self.request.use_cors_preflight,
             origin,
         };
-        match preflight::validate_preflight_response(&actual, response, &self.policy.profile) {
+        match preflight::validate_with(&actual, response, &self.policy.profile, |f| {
+            self.for_each_unsafe(f)
+        }) {
             Ok(result) => {
                 let key = CacheKey {
                     partition: self.partition,
@@ -633,6 +827,8 @@ impl Fetch<'_> {
         }
         // Step 16.
         self.url_list.push(location_url);
+        self.unsafe_names = UnsafeNames::Unknown;
+        self.site = None;
         self.tainted = self.redirect_taint() != Taint::SameOrigin;
         Ok(true)
     }
@@ -706,7 +902,7 @@ impl Fetch<'_> {
             | ReferrerPolicy::StrictOriginWhenCrossOrigin => {
                 origin.scheme() == Some(crate::origin::Scheme::Https) && url.scheme() != "https"
             }
-            ReferrerPolicy::SameOrigin => !origin.same_origin_with_url(url),
+            ReferrerPolicy::SameOrigin => !self.same_origin,
             _ => false,
         };
         Some(if null { b"null" } else { serialized })
@@ -723,15 +919,13 @@ impl Fetch<'_> {
         let url = self.current_url();
         let downgrade =
             tuple.scheme() == crate::origin::Scheme::Https && !is_potentially_trustworthy(url);
-        let same = origin.same_origin_with_url(url);
-
         match self.request.referrer_policy {
             ReferrerPolicy::NoReferrer => false,
             ReferrerPolicy::NoReferrerWhenDowngrade
             | ReferrerPolicy::StrictOrigin
             | ReferrerPolicy::Default
             | ReferrerPolicy::StrictOriginWhenCrossOrigin => !downgrade,
-            ReferrerPolicy::SameOrigin => same,
+            ReferrerPolicy::SameOrigin => self.same_origin,
             ReferrerPolicy::Origin
             | ReferrerPolicy::OriginWhenCrossOrigin
             | ReferrerPolicy::UnsafeUrl => true,
@@ -756,13 +950,7 @@ impl Fetch<'_> {
         if let Some(origin) = self.origin_header(tainting, method) {
             headers.append(b"Origin", origin);
         }
-        let url = self.current_url();
-        let send_metadata = match self.policy.profile.sec_fetch {
-            SecFetch::Never => false,
-            SecFetch::TrustworthyOnly => is_potentially_trustworthy(url),
-            SecFetch::Always => true,
-        };
-        if send_metadata {
+        if self.sends_metadata() {
             let navigate = self.request.mode == Mode::Navigate;
             headers.append(
                 "Sec-Fetch-Dest",
@@ -774,7 +962,19 @@ impl Fetch<'_> {
                 self.request.mode.as_str()
             };
             headers.append("Sec-Fetch-Mode", mode);
-            headers.append("Sec-Fetch-Site", self.sec_fetch_site());
+            headers.append(
+                "Sec-Fetch-Site",
+                self.site.unwrap_or_else(|| self.sec_fetch_site()),
+            );
+        }
+    }
+
+    /// Whether requests to the current URL get the fetch metadata headers.
+    fn sends_metadata(&self) -> bool {
+        match self.policy.profile.sec_fetch {
+            SecFetch::Never => false,
+            SecFetch::TrustworthyOnly => is_potentially_trustworthy(self.current_url()),
+            SecFetch::Always => true,
         }
     }
 
@@ -782,8 +982,14 @@ impl Fetch<'_> {
     fn sec_fetch_site(&self) -> &'static str {
         let origin = &self.request.origin;
         let mut site = "same-origin";
-        for url in self.urls() {
-            if origin.same_origin_with_url(url) {
+        let last = self.url_list_len() - 1;
+        for (i, url) in self.urls().enumerate() {
+            let same = if i == last {
+                self.same_origin
+            } else {
+                origin.same_origin_with_url(url)
+            };
+            if same {
                 continue;
             }
             let o = Origin::of(url);
@@ -796,27 +1002,32 @@ impl Fetch<'_> {
         site
     }
 
-    fn preflight_outgoing(&mut self) -> Outgoing {
+    fn preflight_outgoing(&mut self) -> OutgoingRef<'_> {
         self.requests += 1;
         self.preflights += 1;
-        let mut headers =
-            preflight::preflight_headers(&self.method, &self.headers, &self.policy.profile);
+        let mut headers = std::mem::take(&mut self.preflight_headers);
+        headers.truncate_to((0, 0));
+        // Room for the three preflight headers and the five the browser adds.
+        headers.reserve(8, 256);
+        preflight::write_preflight_headers(&mut headers, &self.method, |f| self.for_each_unsafe(f));
         self.add_network_headers(&mut headers, ResponseTainting::Cors, b"OPTIONS", true);
-        Outgoing {
-            method: b"OPTIONS".to_vec(),
-            url: self.current_url().clone(),
-            headers,
+        self.preflight_headers = headers;
+        OutgoingRef {
+            method: b"OPTIONS",
+            url: self.current_url(),
+            headers: &self.preflight_headers,
             body: None,
             is_preflight: true,
             credentials: false,
         }
     }
 
-    fn actual_outgoing(&mut self) -> Outgoing {
+    fn actual_outgoing(&mut self) -> OutgoingRef<'_> {
         self.requests += 1;
-        // Room for what the browser adds, so appending does not reallocate.
-        let mut headers = HeaderList::with_capacity(self.headers.len() + 6, 256);
-        headers.extend_from(&self.headers);
+        // The browser's headers go after the request's own, in place (room
+        // was made when the fetch started); `unsend` takes them back off.
+        let mut headers = std::mem::take(&mut self.headers);
+        self.sent_mark = Some(headers.mark());
         match &self.body {
             Some(b) => {
                 let mut digits = [0u8; 20];
@@ -828,18 +1039,18 @@ impl Fetch<'_> {
             }
             None => {}
         }
-        let method = self.method.clone();
-        self.add_network_headers(&mut headers, self.tainting, &method, false);
+        self.add_network_headers(&mut headers, self.tainting, &self.method, false);
+        self.headers = headers;
         let credentials = match self.request.credentials {
             CredentialsMode::Include => true,
             CredentialsMode::SameOrigin => self.tainting == ResponseTainting::Basic,
             CredentialsMode::Omit => false,
         };
-        Outgoing {
-            method,
-            url: self.current_url().clone(),
-            headers,
-            body: self.body.clone(),
+        OutgoingRef {
+            method: &self.method,
+            url: self.current_url(),
+            headers: &self.headers,
+            body: self.body.as_deref(),
             is_preflight: false,
             credentials,
         }
@@ -853,7 +1064,7 @@ impl Fetch<'_> {
         let origin = &self.request.origin;
         let url = self.current_url();
         let blocked = match policy.as_slice() {
-            b"same-origin" => !origin.same_origin_with_url(url),
+            b"same-origin" => !self.same_origin,
             b"same-site" => {
                 let target = Origin::of(url);
                 let schemeless =

@@ -55,21 +55,19 @@ impl std::fmt::Debug for HeaderList {
 
 /// Reads the header that starts at `pos`: the header and where the next
 /// one starts. `None` only at the end of the buffer.
+#[inline(always)]
 fn read_at(buf: &[u8], pos: usize) -> Option<(Header<'_>, usize)> {
-    let lens = buf.get(pos..pos + 2 * LEN)?;
+    let (lens, rest) = buf.get(pos..)?.split_first_chunk::<{ 2 * LEN }>()?;
     let (n, v) = lens.split_at(LEN);
     let name_len = usize::from_ne_bytes(n.try_into().ok()?);
     let value_len = usize::from_ne_bytes(v.try_into().ok()?);
-    let name_start = pos + 2 * LEN;
-    let value_start = name_start.checked_add(name_len)?;
-    let end = value_start.checked_add(value_len)?;
-    Some((
-        Header {
-            name: buf.get(name_start..value_start)?,
-            value: buf.get(value_start..end)?,
-        },
-        end,
-    ))
+    if name_len > rest.len() {
+        return None;
+    }
+    let (name, rest) = rest.split_at(name_len);
+    let value = rest.get(..value_len)?;
+    // Both lengths are within the buffer, so the sum cannot overflow.
+    Some((Header { name, value }, pos + 2 * LEN + name_len + value_len))
 }
 
 impl HeaderList {
@@ -83,6 +81,18 @@ impl HeaderList {
         HeaderList {
             buf: Vec::with_capacity(bytes + headers * 2 * LEN),
             count: 0,
+        }
+    }
+
+    /// Makes room for `headers` more headers of `bytes` bytes in all.
+    pub(crate) fn reserve(&mut self, headers: usize, bytes: usize) {
+        let need = bytes + headers * 2 * LEN;
+        if self.buf.capacity() - self.buf.len() < need {
+            // A new buffer and a copy, not `Vec::reserve`: glibc's `realloc`
+            // bypasses its per-thread cache and costs more.
+            let mut buf = Vec::with_capacity(self.buf.len() + need);
+            buf.extend_from_slice(&self.buf);
+            self.buf = buf;
         }
     }
 
@@ -205,17 +215,26 @@ impl HeaderList {
 
     /// Keeps only the headers for which `keep` returns true, in place.
     pub fn retain(&mut self, mut keep: impl FnMut(Header<'_>) -> bool) {
+        // Headers kept one after another move together: `run` is where the
+        // current run of kept headers starts in the buffer.
         let (mut read, mut write, mut kept) = (0usize, 0usize, 0usize);
+        let mut run = 0usize;
         while let Some((h, next)) = read_at(&self.buf, read) {
             if keep(h) {
-                if write != read {
-                    self.buf.copy_within(read..next, write);
-                }
-                write += next - read;
                 kept += 1;
+            } else {
+                if write != run {
+                    self.buf.copy_within(run..read, write);
+                }
+                write += read - run;
+                run = next;
             }
             read = next;
         }
+        if write != run {
+            self.buf.copy_within(run..read, write);
+        }
+        write += read - run;
         self.buf.truncate(write);
         self.count = kept;
     }
@@ -274,6 +293,8 @@ impl From<&http::HeaderMap> for HeaderList {
 const TOKEN: u8 = 1;
 const UNSAFE: u8 = 2;
 const LANGUAGE: u8 = 4;
+/// NUL, CR and LF: never in a header value.
+const NOT_IN_VALUE: u8 = 8;
 
 const fn byte_classes() -> [u8; 256] {
     let mut t = [0u8; 256];
@@ -326,6 +347,9 @@ const fn byte_classes() -> [u8; 256] {
         if matches!(c, b' ' | b'*' | b',' | b'-' | b'.' | b';' | b'=') {
             v |= LANGUAGE;
         }
+        if matches!(c, 0 | b'\r' | b'\n') {
+            v |= NOT_IN_VALUE;
+        }
         t[b] = v;
         b += 1;
     }
@@ -350,7 +374,7 @@ pub fn is_header_value(value: &[u8]) -> bool {
     let tab_or_space = |b: &u8| *b == b'\t' || *b == b' ';
     !value.first().is_some_and(tab_or_space)
         && !value.last().is_some_and(tab_or_space)
-        && !value.iter().any(|b| matches!(b, 0 | b'\r' | b'\n'))
+        && or_classes(value) & NOT_IN_VALUE == 0
 }
 
 /// Normalizes a potential header value (`fetch#concept-header-value-normalize`):
@@ -372,14 +396,98 @@ pub fn is_cors_unsafe_request_header_byte(b: u8) -> bool {
 }
 
 /// Whether `name` equals the lower-case literal `lower`, ignoring ASCII
-/// case: a short inlined loop (no call per comparison).
+/// case, inlined (no call per comparison). From eight bytes on, eight at a
+/// time (the last word overlapping the one before): a byte of `name`
+/// matches a lower-case letter of `lower` when it equals it once bit 0x20
+/// is set; any other byte of `lower` must match exactly.
 #[inline(always)]
 fn eq_lower(name: &[u8], lower: &[u8]) -> bool {
-    name.len() == lower.len()
-        && name
+    let n = lower.len();
+    if name.len() != n {
+        return false;
+    }
+    if n < 8 {
+        return name
             .iter()
             .zip(lower)
-            .fold(true, |eq, (a, b)| eq & (a.to_ascii_lowercase() == *b))
+            .fold(true, |eq, (a, b)| eq & (a.to_ascii_lowercase() == *b));
+    }
+    let word = |s: &[u8], i: usize| {
+        s.get(i..i + 8)
+            .and_then(|c| <[u8; 8]>::try_from(c).ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    let differs = |i: usize| {
+        let b = word(lower, i);
+        (word(name, i) | letter_bits(b)) ^ b
+    };
+    let mut diff = 0u64;
+    let mut i = 0usize;
+    while i + 8 < n {
+        diff |= differs(i);
+        i += 8;
+    }
+    diff |= differs(n - 8);
+    diff == 0
+}
+
+/// Whether two byte strings are equal ignoring ASCII case: the same answer
+/// as `<[u8]>::eq_ignore_ascii_case`, eight bytes at a time from eight
+/// bytes on (the last word overlapping the one before).
+#[inline]
+pub(crate) fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if b.len() != n {
+        return false;
+    }
+    if n < 8 {
+        return a.eq_ignore_ascii_case(b);
+    }
+    let word = |s: &[u8], i: usize| {
+        s.get(i..i + 8)
+            .and_then(|c| <[u8; 8]>::try_from(c).ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    let differs = |i: usize| {
+        let (x, y) = (word(a, i), word(b, i));
+        x != y && to_lower_word(x) != to_lower_word(y)
+    };
+    let mut i = 0usize;
+    while i + 8 < n {
+        if differs(i) {
+            return false;
+        }
+        i += 8;
+    }
+    !differs(n - 8)
+}
+
+/// Each ASCII upper-case letter of a word of bytes made lower-case; every
+/// other byte (non-ASCII ones included) unchanged.
+#[inline(always)]
+const fn to_lower_word(w: u64) -> u64 {
+    const HI: u64 = 0x8080_8080_8080_8080;
+    // Below 0x80 (the high bits cleared first) no byte carries into the
+    // next: at least b'A' sets the top bit of `ge_a`, at least b'['
+    // (just past b'Z') that of `gt_z`.
+    let low = w & !HI;
+    let ge_a = low.wrapping_add(0x3f3f_3f3f_3f3f_3f3f);
+    let gt_z = low.wrapping_add(0x2525_2525_2525_2525);
+    let upper = ge_a & !gt_z & !w & HI;
+    w | (upper >> 2)
+}
+
+/// 0x20 in each byte of `w` that is an ASCII lower-case letter, else 0,
+/// for a `w` of ASCII bytes (a literal's).
+#[inline(always)]
+const fn letter_bits(w: u64) -> u64 {
+    const HI: u64 = 0x8080_8080_8080_8080;
+    // Per byte: at least b'a' sets the top bit of `ge_a`, at least b'{'
+    // (just past b'z') that of `gt_z`; below 0x80, no byte carries into
+    // the next.
+    let ge_a = w.wrapping_add(0x1f1f_1f1f_1f1f_1f1f);
+    let gt_z = w.wrapping_add(0x0505_0505_0505_0505);
+    (ge_a & !gt_z & HI) >> 2
 }
 
 /// Whether a value has a CORS-unsafe request-header byte: the classes of
@@ -995,4 +1103,67 @@ pub fn parse_delta_seconds(value: &[u8]) -> Result<u64, ExtractError> {
     Ok(value.iter().fold(0u64, |acc, d| {
         acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{eq_ignore_case, eq_lower};
+
+    /// `eq_ignore_case` answers as `eq_ignore_ascii_case`, for any byte at
+    /// any position of strings of every length up to 24.
+    #[test]
+    fn eq_ignore_case_is_eq_ignore_ascii_case() {
+        let base: Vec<u8> = b"Access-Control-Allow-Or".to_vec();
+        for len in 0..=base.len() {
+            let a = &base[..len];
+            for i in 0..len {
+                for byte in 0..=255u8 {
+                    let mut b = a.to_vec();
+                    b[i] = byte;
+                    assert_eq!(eq_ignore_case(a, &b), a.eq_ignore_ascii_case(&b));
+                    let mut c = a.to_ascii_uppercase();
+                    c[i] = byte;
+                    assert_eq!(eq_ignore_case(&b, &c), b.eq_ignore_ascii_case(&c));
+                }
+            }
+            assert!(!eq_ignore_case(a, &base[..len.saturating_sub(1)]) || len == 0);
+        }
+    }
+
+    /// `eq_lower` answers as `eq_ignore_ascii_case` for every literal it is
+    /// used with, with any byte at any position.
+    #[test]
+    fn eq_lower_is_ascii_case_insensitive_equality() {
+        let literals: &[&[u8]] = &[
+            b"te",
+            b"accept",
+            b"content-type",
+            b"content-length",
+            b"accept-language",
+            b"content-language",
+            b"transfer-encoding",
+            b"x-http-method-override",
+            b"access-control-request-method",
+            b"access-control-request-headers",
+        ];
+        for lit in literals {
+            let upper = lit.to_ascii_uppercase();
+            assert!(eq_lower(lit, lit));
+            assert!(eq_lower(&upper, lit));
+            for i in 0..lit.len() {
+                for b in 0..=255u8 {
+                    let mut name = lit.to_vec();
+                    name[i] = b;
+                    assert_eq!(
+                        eq_lower(&name, lit),
+                        name.eq_ignore_ascii_case(lit),
+                        "{:?} vs {:?}",
+                        String::from_utf8_lossy(&name),
+                        String::from_utf8_lossy(lit)
+                    );
+                }
+            }
+            assert!(!eq_lower(&lit[1..], lit));
+        }
+    }
 }

@@ -64,7 +64,7 @@ pub mod tower;
 
 pub use cache::PreflightCache;
 pub use error::{CorsCheckFailure, Refusal, WebKitContext};
-pub use fetch::{Fetch, NetworkFailure, Outgoing, Policy, Step};
+pub use fetch::{Fetch, NetworkFailure, Outgoing, OutgoingRef, Policy, Step};
 pub use header::{Header, HeaderList};
 pub use mime::MimeType;
 pub use origin::{

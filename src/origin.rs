@@ -116,6 +116,11 @@ impl Domain {
         }
     }
 
+    /// Whether the domain is stored inline (cloning it does not allocate).
+    pub(crate) fn is_inline(&self) -> bool {
+        matches!(self.0, DomainRepr::Inline { .. })
+    }
+
     /// The domain's bytes (ASCII), without re-checking UTF-8.
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {

@@ -25,18 +25,30 @@ use crate::response::{Response, is_ok_status, is_redirect_status};
 /// ```
 pub fn preflight_headers(method: &[u8], headers: &HeaderList, profile: &Profile) -> HeaderList {
     let mut out = HeaderList::with_capacity(8, 256);
+    write_preflight_headers(&mut out, method, |f| {
+        crate::request::for_each_unsafe_header(headers, profile, f)
+    });
+    out
+}
+
+/// [`preflight_headers`], appended to `out`, with the CORS-unsafe names
+/// reported by `for_each_unsafe`.
+pub(crate) fn write_preflight_headers<'a>(
+    out: &mut HeaderList,
+    method: &[u8],
+    for_each_unsafe: impl FnOnce(&mut dyn FnMut(&'a [u8])),
+) {
     out.append("Accept", "*/*");
     out.append("Access-Control-Request-Method", method);
     // Written straight into the list, and taken back off when empty.
     let before = out.mark();
     let mut any = false;
     out.append_with(b"Access-Control-Request-Headers", |buf| {
-        any = crate::request::write_unsafe_header_names(headers, profile, buf);
+        any = crate::request::write_names_sorted(for_each_unsafe, buf);
     });
     if !any {
         out.truncate_to(before);
     }
-    out
 }
 
 /// What a successful preflight allows, for the cache: read lazily from the
@@ -49,6 +61,22 @@ pub struct PreflightResult<'a> {
     implied_method: Option<&'a [u8]>,
     /// The max-age in seconds, after the profile's default and cap.
     pub max_age: u64,
+    /// The allowed methods (after `implied_method`) and header names as
+    /// validation read them, when there are at most [`LISTED`] of each.
+    listed: Option<Listed<'a>>,
+}
+
+/// How many allowed methods, and how many header names, validation keeps
+/// for the cache.
+const LISTED: usize = 16;
+
+/// The allowed methods and header names of a preflight response, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Listed<'a> {
+    methods: [&'a [u8]; LISTED],
+    n_methods: usize,
+    names: [&'a [u8]; LISTED],
+    n_names: usize,
 }
 
 impl<'a> PreflightResult<'a> {
@@ -74,6 +102,13 @@ impl<'a> PreflightResult<'a> {
     /// [`PreflightResult::header_names`], kept on the stack while there are
     /// few (the usual case).
     pub(crate) fn with_lists<R>(&self, f: impl FnOnce(&[&'a [u8]], &[&'a [u8]]) -> R) -> R {
+        if let Some(l) = &self.listed {
+            // Read once already, by validation.
+            return match self.implied_method {
+                Some(m) => f(&[m], &l.names[..l.n_names]),
+                None => f(&l.methods[..l.n_methods], &l.names[..l.n_names]),
+            };
+        }
         const N: usize = 16;
         let mut methods: [&[u8]; N] = [&[]; N];
         let mut n_methods = 0usize;
@@ -114,7 +149,8 @@ struct Found<'a> {
 /// whether they all parsed (`fetch#extract-header-list-values`, `#token`).
 fn tokens_of<'a>(headers: &'a HeaderList, name: &[u8], mut f: impl FnMut(&'a [u8])) -> bool {
     for h in headers.iter() {
-        if h.name.eq_ignore_ascii_case(name) && header::for_each_token(h.value, &mut f).is_err() {
+        if header::eq_ignore_case(h.name, name) && header::for_each_token(h.value, &mut f).is_err()
+        {
             return false;
         }
     }
@@ -165,6 +201,19 @@ pub fn validate_preflight_response<'r>(
     response: &'r Response,
     profile: &Profile,
 ) -> Result<PreflightResult<'r>, Refusal> {
+    validate_with(actual, response, profile, |f| {
+        crate::request::for_each_unsafe_header(actual.headers, profile, f)
+    })
+}
+
+/// [`validate_preflight_response`] with the actual request's CORS-unsafe
+/// header names reported by `for_each_unsafe`.
+pub(crate) fn validate_with<'r>(
+    actual: &ActualRequest<'r>,
+    response: &'r Response,
+    profile: &Profile,
+    for_each_unsafe: impl FnOnce(&mut dyn FnMut(&'r [u8])),
+) -> Result<PreflightResult<'r>, Refusal> {
     let status = response.status;
     if is_redirect_status(status) {
         return Err(Refusal::PreflightDisallowedRedirect { status });
@@ -202,9 +251,15 @@ pub fn validate_preflight_response<'r>(
     // Step 7.1-7.3: both lists must parse; scanned once here, without
     // building them.
     let (mut method_listed, mut method_star) = (false, false);
-    let mut on_method = |t: &[u8]| {
+    let mut methods: [&'r [u8]; LISTED] = [&[]; LISTED];
+    let mut n_methods = 0usize;
+    let mut on_method = |t: &'r [u8]| {
         method_listed |= t == actual.method;
         method_star |= t == b"*";
+        if let Some(slot) = methods.get_mut(n_methods) {
+            *slot = t;
+        }
+        n_methods += 1;
     };
     let methods_ok = match allow_methods.count {
         0 => true,
@@ -221,7 +276,7 @@ pub fn validate_preflight_response<'r>(
     // The allowed names, kept on the stack while there are few (the usual
     // case), so each later lookup is a short scan.
     let mut header_star = false;
-    let mut allowed: [&[u8]; 16] = [&[]; 16];
+    let mut allowed: [&[u8]; LISTED] = [&[]; LISTED];
     let mut n_allowed = 0usize;
     let mut on_header = |t: &'r [u8]| {
         header_star |= t == b"*";
@@ -263,11 +318,11 @@ pub fn validate_preflight_response<'r>(
         if n_allowed <= allowed.len() {
             allowed[..n_allowed]
                 .iter()
-                .any(|t| t.len() == name.len() && t.eq_ignore_ascii_case(name))
+                .any(|t| header::eq_ignore_case(t, name))
         } else {
             let mut found = false;
             tokens_of(h, b"access-control-allow-headers", |t| {
-                found |= t.eq_ignore_ascii_case(name)
+                found |= header::eq_ignore_case(t, name)
             });
             found
         }
@@ -287,7 +342,7 @@ pub fn validate_preflight_response<'r>(
     // first missing name in sorted order is reported.
     if include || !header_star {
         let mut missing = false;
-        crate::request::for_each_unsafe_header(actual.headers, profile, |n| missing |= !listed(n));
+        for_each_unsafe(&mut |n| missing |= !listed(n));
         if missing {
             let name = unsafe_header_names(actual.headers, profile)
                 .into_iter()
@@ -305,9 +360,16 @@ pub fn validate_preflight_response<'r>(
     } else {
         profile.max_age(h.values(b"access-control-max-age"))
     };
+    let listed = (n_methods <= LISTED && n_allowed <= LISTED).then_some(Listed {
+        methods,
+        n_methods,
+        names: allowed,
+        n_names: n_allowed,
+    });
     Ok(PreflightResult {
         headers: h,
         implied_method,
         max_age,
+        listed,
     })
 }

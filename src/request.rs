@@ -500,12 +500,49 @@ pub fn write_unsafe_header_names(
     profile: &Profile,
     out: &mut Vec<u8>,
 ) -> bool {
+    write_names_sorted(|f| for_each_unsafe_header(headers, profile, f), out)
+}
+
+/// Which headers of a list are CORS-unsafe under a profile, one bit per
+/// header by position, for a list of at most 64 headers (`None` for a
+/// longer one): the answer [`for_each_unsafe_header`] gives, worked out
+/// once for a fetch that asks it several times.
+pub(crate) fn unsafe_bits(headers: &HeaderList, profile: &Profile) -> Option<u64> {
+    let count = headers.len();
+    if count > 64 {
+        return None;
+    }
+    let mut safe = 0u64;
+    let mut total = 0usize;
+    for (i, h) in headers.iter().enumerate() {
+        if profile.is_safelisted_request_header(h.name, h.value) {
+            total += h.value.len();
+            safe |= 1 << i;
+        }
+    }
+    let all = if count == 64 {
+        u64::MAX
+    } else {
+        (1u64 << count) - 1
+    };
+    Some(if total > header::SAFELISTED_TOTAL_MAX {
+        all
+    } else {
+        all & !safe
+    })
+}
+
+/// [`write_unsafe_header_names`] for the names `for_each` reports.
+pub(crate) fn write_names_sorted<'a>(
+    for_each: impl FnOnce(&mut dyn FnMut(&'a [u8])),
+    out: &mut Vec<u8>,
+) -> bool {
     // The names on the stack while there are few (the usual case).
     const N: usize = 16;
     let mut stack: [&[u8]; N] = [&[]; N];
     let mut count = 0usize;
     let mut heap: Vec<&[u8]> = Vec::new();
-    for_each_unsafe_header(headers, profile, |n| {
+    for_each(&mut |n| {
         match stack.get_mut(count) {
             Some(slot) => *slot = n,
             None => {
@@ -525,21 +562,31 @@ pub fn write_unsafe_header_names(
     } else {
         &mut heap
     };
+    // Byte-lowercased order: the first differing byte, else the shorter.
     let lower_cmp = |a: &&[u8], b: &&[u8]| {
-        a.iter()
-            .map(u8::to_ascii_lowercase)
-            .cmp(b.iter().map(u8::to_ascii_lowercase))
+        for (x, y) in a.iter().zip(b.iter()) {
+            let (x, y) = (x.to_ascii_lowercase(), y.to_ascii_lowercase());
+            if x != y {
+                return x.cmp(&y);
+            }
+        }
+        a.len().cmp(&b.len())
     };
     names.sort_unstable_by(lower_cmp);
+    out.reserve(names.iter().map(|n| n.len() + 1).sum());
     let mut previous: Option<&[u8]> = None;
     for n in names.iter() {
-        if previous.is_some_and(|p| p.eq_ignore_ascii_case(n)) {
+        if previous.is_some_and(|p| header::eq_ignore_case(p, n)) {
             continue;
         }
         if previous.is_some() {
             out.push(b',');
         }
-        out.extend(n.iter().map(u8::to_ascii_lowercase));
+        let start = out.len();
+        out.extend_from_slice(n);
+        if let Some(written) = out.get_mut(start..) {
+            written.make_ascii_lowercase();
+        }
         previous = Some(n);
     }
     true
@@ -582,28 +629,30 @@ pub fn decide(request: &Request, profile: &Profile) -> Result<Decision, Refusal>
     decide_at(
         request,
         &request.url,
+        request.origin.same_origin_with_url(&request.url),
         &request.method,
-        &request.headers,
+        || has_unsafe_header(&request.headers, profile),
         false,
-        profile,
     )
 }
 
 /// [`decide`] for a request at one point of its fetch: its current URL,
-/// method and headers, and whether its response tainting is already `cors`
+/// whether that is same origin with the request's origin, its method,
+/// whether its current headers have a CORS-unsafe one (asked only
+/// when it matters), and whether its response tainting is already `cors`
 /// (after a cross-origin redirect).
 pub(crate) fn decide_at(
     request: &Request,
     url: &Url,
+    same_origin: bool,
     method: &[u8],
-    headers: &HeaderList,
+    has_unsafe_header: impl FnOnce() -> bool,
     tainted_cors: bool,
-    profile: &Profile,
 ) -> Result<Decision, Refusal> {
     if let Some(port) = is_bad_port(url) {
         return Err(Refusal::BadPort { port });
     }
-    if !tainted_cors && request.origin.same_origin_with_url(url) {
+    if !tainted_cors && same_origin {
         return Ok(Decision::SameOrigin);
     }
     if url.scheme() == "data" || request.mode == Mode::Navigate {
@@ -622,7 +671,10 @@ pub(crate) fn decide_at(
         _ if !matches!(url.scheme(), "http" | "https") => Err(Refusal::CorsDisabledScheme {
             url: url.to_string(),
         }),
-        _ if needs_preflight(method, headers, request.use_cors_preflight, profile) => {
+        _ if request.use_cors_preflight
+            || !method::is_cors_safelisted_method(method)
+            || has_unsafe_header() =>
+        {
             Ok(Decision::CorsWithPreflight)
         }
         _ => Ok(Decision::Cors),

@@ -149,9 +149,7 @@ struct ExposedNames<'a> {
 /// Whether `name` is one of `names`, ignoring ASCII case.
 #[inline]
 fn exposed_in(names: &[&[u8]], name: &[u8]) -> bool {
-    names
-        .iter()
-        .any(|n| n.len() == name.len() && n.eq_ignore_ascii_case(name))
+    names.iter().any(|n| header::eq_ignore_case(n, name))
 }
 
 impl<'a> ExposedNames<'a> {
@@ -195,12 +193,16 @@ impl<'a> ExposedNames<'a> {
     /// Whether a header is visible (`fetch#concept-filtered-response-cors`):
     /// a CORS-safelisted response-header name given the list, never
     /// `Set-Cookie`/`Set-Cookie2`.
+    #[inline]
     fn visible(&self, name: &[u8]) -> bool {
-        !header::is_forbidden_response_header_name(name)
-            && (self.all
-                || header::is_always_safelisted_response_header_name(name)
-                || exposed_in(&self.names[..self.count], name)
-                || (!self.more.is_empty() && exposed_in(&self.more, name)))
+        // A safelisted name is never a forbidden one: that answers first.
+        if header::is_always_safelisted_response_header_name(name) {
+            return true;
+        }
+        (self.all
+            || exposed_in(&self.names[..self.count], name)
+            || (!self.more.is_empty() && exposed_in(&self.more, name)))
+            && !header::is_forbidden_response_header_name(name)
     }
 }
 

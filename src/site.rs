@@ -293,11 +293,17 @@ const SITE_MEMO_MAX: usize = 1024;
 /// Bounded: when full it is emptied and refilled.
 #[derive(Debug, Default)]
 pub(crate) struct SiteMemo {
+    memo: std::sync::Mutex<Memo>,
+}
+
+#[derive(Debug, Default)]
+struct Memo {
     /// Domain → offset of its registrable domain in it (`None`: it has
     /// none).
-    starts: std::sync::Mutex<
-        std::collections::HashMap<Box<[u8]>, Option<u16>, foldhash::fast::RandomState>,
-    >,
+    starts: Starts,
+    /// The last pair of short domains compared and the answer: fetches
+    /// from one page to one API ask about the same pair again and again.
+    recent: Option<(Domain, Domain, bool)>,
 }
 
 impl SiteMemo {
@@ -329,15 +335,25 @@ impl SiteMemo {
             // An IP address has no registrable domain: no list walk.
             return site_host_eq(a, b, psl);
         };
-        let mut starts = self.starts.lock().unwrap_or_else(|e| e.into_inner());
-        let ra = registrable_start(&mut starts, psl, da);
-        let rb = registrable_start(&mut starts, psl, db);
-        match (ra, rb) {
+        let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((x, y, eq)) = &memo.recent {
+            if x == da && y == db {
+                return *eq;
+            }
+        }
+        let ra = registrable_start(&mut memo.starts, psl, da);
+        let rb = registrable_start(&mut memo.starts, psl, db);
+        let eq = match (ra, rb) {
             (Some(x), Some(y)) => da.as_bytes().get(x..) == db.as_bytes().get(y..),
             // Neither has one: same site only if the hosts are equal, and
             // they are not.
             _ => false,
+        };
+        // Kept only when copying the pair does not allocate.
+        if da.is_inline() && db.is_inline() {
+            memo.recent = Some((da.clone(), db.clone(), eq));
         }
+        eq
     }
 }
 

@@ -327,7 +327,7 @@ enum UnsafeNames {
     Unknown,
     /// One bit per header, by position.
     Bits(u64),
-    /// More than 64 headers: asked of the list each time.
+    /// More than 64 headers, or same-name headers the profile combines: asked of the list each time.
     Many,
 }
 

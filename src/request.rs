@@ -505,11 +505,14 @@ pub fn write_unsafe_header_names(
 
 /// Which headers of a list are CORS-unsafe under a profile, one bit per
 /// header by position, for a list of at most 64 headers (`None` for a
-/// longer one): the answer [`for_each_unsafe_header`] gives, worked out
+/// longer one, or one whose same-name headers the profile combines): the
+/// answer [`for_each_unsafe_header`] gives, worked out
 /// once for a fetch that asks it several times.
 pub(crate) fn unsafe_bits(headers: &HeaderList, profile: &Profile) -> Option<u64> {
     let count = headers.len();
-    if count > 64 {
+    // Combined same-name headers are judged by name, not by position: the
+    // list is asked each time (rare: a script repeating a name).
+    if count > 64 || (profile.fetch.combine_request_headers && has_repeated_name(headers)) {
         return None;
     }
     let mut safe = 0u64;

@@ -947,7 +947,9 @@ impl Fetch<'_> {
                 buf.push(b'/');
             });
         }
-        if let Some(origin) = self.origin_header(tainting, method) {
+        if preflight && self.policy.profile.fetch.preflight_origin_untainted {
+            headers.append(b"Origin", self.origin_serialized.as_bytes());
+        } else if let Some(origin) = self.origin_header(tainting, method) {
             headers.append(b"Origin", origin);
         }
         if self.sends_metadata() {

@@ -84,6 +84,10 @@ pub struct FetchKnobs {
     /// the request keeps the `Origin` header its first method gave it;
     /// the standard sends none on a non-CORS `GET`. WebKit: yes.
     pub origin_kept_after_method_rewrite: bool,
+    /// A preflight's `Origin` is the request's origin even once a redirect
+    /// tainted it (the actual request still sends `null`); the standard
+    /// sends the serialized, tainted origin on both. Firefox: yes.
+    pub preflight_origin_untainted: bool,
 }
 
 /// What a redirect whose `Location` is empty does.
@@ -112,6 +116,7 @@ impl FetchKnobs {
         redirect_to_userinfo_fails: false,
         combine_request_headers: false,
         origin_kept_after_method_rewrite: false,
+        preflight_origin_untainted: false,
     };
 
     /// Chromium 156, as recorded.
@@ -127,6 +132,13 @@ impl FetchKnobs {
         redirect_to_userinfo_fails: true,
         combine_request_headers: true,
         origin_kept_after_method_rewrite: false,
+        preflight_origin_untainted: false,
+    };
+
+    /// Firefox ESR 153, as recorded.
+    pub const FIREFOX: FetchKnobs = FetchKnobs {
+        preflight_origin_untainted: true,
+        ..FetchKnobs::SPEC
     };
 
     /// WebKitGTK 2.50, as recorded.
@@ -142,6 +154,7 @@ impl FetchKnobs {
         redirect_to_userinfo_fails: false,
         combine_request_headers: true,
         origin_kept_after_method_rewrite: true,
+        preflight_origin_untainted: false,
     };
 }
 
@@ -353,7 +366,7 @@ impl Profile {
             cache_wildcard_covers_authorization: true,
             extra_safelisted_request_headers: &[],
             sec_fetch: SecFetch::TrustworthyOnly,
-            fetch: FetchKnobs::SPEC,
+            fetch: FetchKnobs::FIREFOX,
         }
     }
 

@@ -439,6 +439,22 @@ fn respond(state: &Mutex<State>, head: &Head, url: &str, _body: &[u8]) -> Option
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
+    // Routes carry no body; a declared `Content-Length` still gets that
+    // many bytes, or the browser waits for them and fails.
+    let declared = route
+        .headers
+        .iter()
+        .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(b"content-length"))
+        .and_then(|(_, v)| {
+            std::str::from_utf8(v.as_bytes())
+                .ok()?
+                .trim()
+                .parse::<usize>()
+                .ok()
+        });
+    if let Some(n) = declared.filter(|n| *n <= 1 << 20) {
+        out.resize(out.len() + n, b'x');
+    }
     Some(out)
 }
 

@@ -163,6 +163,7 @@ impl Policy {
             sent_mark: None,
             preflight_headers: HeaderList::new(),
             unsafe_names: UnsafeNames::Unknown,
+            sticky_headers: None,
             same_origin: false,
             site: None,
             origin_serialized,
@@ -390,6 +391,10 @@ pub struct Fetch<'p> {
     /// Which of `headers` are CORS-unsafe, once asked (until a redirect
     /// changes them).
     unsafe_names: UnsafeNames,
+    /// The header list before a redirect of a preflighted request, whose
+    /// unsafe names later hops preflight for
+    /// ([`crate::profile::FetchKnobs::preflighted_redirect_becomes_get`]).
+    sticky_headers: Option<HeaderList>,
     /// Whether the request's origin is the current URL's, worked out when
     /// main fetch starts on it.
     same_origin: bool,
@@ -533,6 +538,7 @@ impl Fetch<'_> {
         }
         self.same_origin = self.request.origin.same_origin_with_url(self.current_url());
         let (known, headers, profile) = (self.unsafe_names, &self.headers, &self.policy.profile);
+        let sticky = self.sticky_headers.is_some();
         let decision = request::decide_at(
             &self.request,
             self.current_url(),
@@ -541,6 +547,7 @@ impl Fetch<'_> {
             // Not worked out here: the first unsafe header answers, and a
             // simple request never asks again.
             || match known {
+                _ if sticky => true,
                 UnsafeNames::Bits(bits) => bits != 0,
                 _ => request::has_unsafe_header(headers, profile),
             },
@@ -603,6 +610,9 @@ impl Fetch<'_> {
     /// when there are.
     #[inline]
     fn for_each_unsafe<'a>(&'a self, mut f: impl FnMut(&'a [u8])) {
+        if let Some(sticky) = &self.sticky_headers {
+            return request::for_each_unsafe_header(sticky, &self.policy.profile, f);
+        }
         match self.unsafe_names {
             UnsafeNames::Bits(bits) => {
                 for (i, h) in self.headers.iter().enumerate().take(64) {
@@ -799,6 +809,21 @@ impl Fetch<'_> {
             return Err(Refusal::RedirectContainsCredentials {
                 url: location_url.to_string(),
             });
+        }
+        // WebKit: a redirect of a preflighted request to another origin
+        // goes on as a `GET`; later hops are preflighted again for the
+        // unsafe names the request had before.
+        if self.preflight_branch && self.policy.profile.fetch.preflighted_redirect_becomes_get {
+            if self.sticky_headers.is_none() {
+                self.sticky_headers = Some(self.headers.clone());
+            }
+            if self.method != b"GET" && Origin::of(&current) != Origin::of(&location_url) {
+                self.method = b"GET".to_vec();
+                self.method_rewritten = true;
+                self.body = None;
+                self.headers
+                    .retain(|h| !header::is_request_body_header_name(h.name));
+            }
         }
         // Step 12: method and body rewrite.
         let status = response.status;

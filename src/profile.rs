@@ -88,6 +88,15 @@ pub struct FetchKnobs {
     /// tainted it (the actual request still sends `null`); the standard
     /// sends the serialized, tainted origin on both. Firefox: yes.
     pub preflight_origin_untainted: bool,
+    /// After a redirect of a request that went through the preflight
+    /// branch, every later hop is preflighted again for the CORS-unsafe
+    /// names the request had before the redirect (body headers included,
+    /// though a 302/303 rewrite no longer sends them), and a redirect to
+    /// another origin goes on as a `GET` without body; the standard keeps
+    /// the method on 307/308 and preflights only what is still unsafe.
+    /// WebKit: yes, seen on 302 and 303 within an origin and on 307 and
+    /// 308 across origins.
+    pub preflighted_redirect_becomes_get: bool,
 }
 
 /// What a redirect whose `Location` is empty does.
@@ -117,6 +126,7 @@ impl FetchKnobs {
         combine_request_headers: false,
         origin_kept_after_method_rewrite: false,
         preflight_origin_untainted: false,
+        preflighted_redirect_becomes_get: false,
     };
 
     /// Chromium 156, as recorded.
@@ -133,6 +143,7 @@ impl FetchKnobs {
         combine_request_headers: true,
         origin_kept_after_method_rewrite: false,
         preflight_origin_untainted: false,
+        preflighted_redirect_becomes_get: false,
     };
 
     /// Firefox ESR 153, as recorded.
@@ -155,6 +166,7 @@ impl FetchKnobs {
         combine_request_headers: true,
         origin_kept_after_method_rewrite: true,
         preflight_origin_untainted: false,
+        preflighted_redirect_becomes_get: true,
     };
 }
 
@@ -370,19 +382,20 @@ impl Profile {
         }
     }
 
-    /// WebKit: max-age capped at 10 minutes, and anything that does not
-    /// parse as an unsigned integer gives the 5-second default
-    /// (`CrossOriginPreflightResultCache.cpp`); an unbounded cache; `*`
-    /// covers `Authorization`. Not modelled: WebKit's cache key by top-level
-    /// site and its caching of failed preflights.
+    /// WebKit: max-age capped at 10 minutes, and anything else that does
+    /// not parse as an integer gives the 5-second default
+    /// (`CrossOriginPreflightResultCache.cpp`); as recorded in WebKitGTK
+    /// 2.50, `+600` reads as 600 and a negative value is not cached. An
+    /// unbounded cache; `*` covers `Authorization`. Not modelled: WebKit's
+    /// cache key by top-level site.
     pub const fn webkit() -> Profile {
         Profile {
             name: "webkit",
             cache: CacheKnobs {
                 max_age_default: 5,
-                max_age_negative: None,
+                max_age_negative: Some(0),
                 max_age_cap: Some(600),
-                max_age_plus_sign: false,
+                max_age_plus_sign: true,
                 capacity: None,
                 eviction: Eviction::ExpiredThenLeastRecentlyUsed,
                 max_url_len: None,

@@ -483,8 +483,12 @@ fn browser_service(url: &str) -> bool {
 fn same_url(a: &str, b: &str) -> bool {
     match (Url::parse(a), Url::parse(b)) {
         (Ok(mut a), Ok(mut b)) => {
-            a.set_fragment(None);
-            b.set_fragment(None);
+            // A browser never sends userinfo or a fragment.
+            for u in [&mut a, &mut b] {
+                u.set_fragment(None);
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+            }
             a == b
         }
         _ => a == b,

@@ -238,3 +238,38 @@ impl<'d> Session<'d> {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_driver_that_cannot_start_is_an_error_not_a_hang() {
+        let log = std::env::temp_dir().join(format!("harness-test-{}.log", std::process::id()));
+        let port = free_port().expect("a free port");
+        let started = Instant::now();
+        let r = Driver::start("/nonexistent/driver", &[], &[], port, &log);
+        assert!(r.is_err());
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let _ = std::fs::remove_file(log);
+    }
+
+    #[test]
+    fn a_process_that_never_answers_is_killed_with_its_group() {
+        // `sleep` stands in for a driver that hangs: dropping its Driver
+        // kills it, with its process group.
+        let child = Command::new("sleep")
+            .arg("30")
+            .process_group(0)
+            .spawn()
+            .expect("sleep starts");
+        let pid = child.id();
+        drop(Driver { child, port: 9 });
+        let alive = Command::new("kill")
+            .args(["-0", &pid.to_string()])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(!alive, "the driver process outlived its Driver");
+    }
+}

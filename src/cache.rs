@@ -159,13 +159,19 @@ impl Record {
     }
 
     /// `fetch#concept-cache-match-method` within this record.
-    fn method_match(&self, method: &[u8], credentials: bool, now: Duration) -> bool {
+    fn method_match(
+        &self,
+        method: &[u8],
+        credentials: bool,
+        now: Duration,
+        k: &CacheKnobs,
+    ) -> bool {
         let now = nanos(now);
         // The name first: it rules out most entries most cheaply.
         self.entries.iter().any(|e| {
             !e.header
-                && (&*e.name == method || (!credentials && &*e.name == b"*"))
-                && (e.credentials || !credentials)
+                && (&*e.name == method || (k.wildcards && !credentials && &*e.name == b"*"))
+                && credentials_fit(e.credentials, credentials, k)
                 && e.live_at(now)
         })
     }
@@ -177,13 +183,14 @@ impl Record {
         credentials: bool,
         wildcard_applies: bool,
         now: Duration,
+        k: &CacheKnobs,
     ) -> bool {
         let now = nanos(now);
         self.entries.iter().any(|e| {
             e.header
                 && ((e.name.len() == name.len() && crate::header::eq_ignore_case(&e.name, name))
-                    || (wildcard_applies && !credentials && &*e.name == b"*"))
-                && (e.credentials || !credentials)
+                    || (k.wildcards && wildcard_applies && !credentials && &*e.name == b"*"))
+                && credentials_fit(e.credentials, credentials, k)
                 && e.live_at(now)
         })
     }
@@ -329,6 +336,18 @@ pub struct PreflightCache {
     inner: Mutex<Inner>,
 }
 
+/// Whether an entry stored with `stored` credentials serves a request with
+/// `asked` credentials: the standard lets a credentialed entry serve both;
+/// [`CacheKnobs::credentials_exact`] only its own kind.
+#[inline]
+fn credentials_fit(stored: bool, asked: bool, k: &CacheKnobs) -> bool {
+    if k.credentials_exact {
+        stored == asked
+    } else {
+        stored || !asked
+    }
+}
+
 impl PreflightCache {
     /// An empty cache with these limits.
     pub fn new(knobs: CacheKnobs) -> PreflightCache {
@@ -374,7 +393,9 @@ impl PreflightCache {
         credentials: bool,
         now: Duration,
     ) -> bool {
-        self.lookup(key, now, |r| r.method_match(method, credentials, now))
+        self.lookup(key, now, |r| {
+            r.method_match(method, credentials, now, &self.knobs)
+        })
     }
 
     /// Whether there is a header-name cache entry match
@@ -389,7 +410,7 @@ impl PreflightCache {
         now: Duration,
     ) -> bool {
         self.lookup(key, now, |r| {
-            r.header_match(name, credentials, wildcard_applies, now)
+            r.header_match(name, credentials, wildcard_applies, now, &self.knobs)
         })
     }
 
@@ -407,12 +428,12 @@ impl PreflightCache {
         names: impl FnOnce(&mut dyn FnMut(&[u8], bool)),
     ) -> bool {
         self.lookup(key, now, |r| {
-            if method.is_some_and(|m| !r.method_match(m, credentials, now)) {
+            if method.is_some_and(|m| !r.method_match(m, credentials, now, &self.knobs)) {
                 return false;
             }
             let mut all = true;
             names(&mut |name, wildcard_applies| {
-                all = all && r.header_match(name, credentials, wildcard_applies, now);
+                all = all && r.header_match(name, credentials, wildcard_applies, now, &self.knobs);
             });
             all
         })
@@ -504,11 +525,13 @@ impl PreflightCache {
             methods.len().min(MAX_NAMES_PER_RECORD) + header_names.len().min(MAX_NAMES_PER_RECORD);
         let mut entries = Vec::with_capacity(old.len() + adding);
         entries.extend(old.into_iter().filter(|e| e.live(now)));
+        let (wild, exact) = (self.knobs.wildcards, self.knobs.credentials_exact);
         for &m in methods {
             // The same match as a lookup (`fetch#concept-cache-match-method`):
             // `*` stands for any method only for an uncredentialed request.
             upsert(&mut entries, false, m, credentials, now, max_age, |e| {
-                &*e.name == m || (!credentials && &*e.name == b"*")
+                (!exact || e.credentials == credentials)
+                    && (&*e.name == m || (wild && !credentials && &*e.name == b"*"))
             });
         }
         for &h in header_names {
@@ -517,7 +540,9 @@ impl PreflightCache {
             // request is credentialed.
             let star = !credentials && !crate::header::is_cors_non_wildcard_request_header_name(h);
             upsert(&mut entries, true, h, credentials, now, max_age, |e| {
-                crate::header::eq_ignore_case(&e.name, h) || (star && &*e.name == b"*")
+                (!exact || e.credentials == credentials)
+                    && (crate::header::eq_ignore_case(&e.name, h)
+                        || (wild && star && &*e.name == b"*"))
             });
         }
         // Exact capacities: a record is built once and read many times.

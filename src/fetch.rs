@@ -164,6 +164,7 @@ impl Policy {
             preflight_headers: HeaderList::new(),
             unsafe_names: UnsafeNames::Unknown,
             sticky_headers: None,
+            force_preflight: false,
             same_origin: false,
             site: None,
             origin_serialized,
@@ -395,6 +396,9 @@ pub struct Fetch<'p> {
     /// unsafe names later hops preflight for
     /// ([`crate::profile::FetchKnobs::preflighted_redirect_becomes_get`]).
     sticky_headers: Option<HeaderList>,
+    /// Every later hop is preflighted
+    /// ([`crate::profile::FetchKnobs::repreflight_after_redirect`]).
+    force_preflight: bool,
     /// Whether the request's origin is the current URL's, worked out when
     /// main fetch starts on it.
     same_origin: bool,
@@ -538,7 +542,7 @@ impl Fetch<'_> {
         }
         self.same_origin = self.request.origin.same_origin_with_url(self.current_url());
         let (known, headers, profile) = (self.unsafe_names, &self.headers, &self.policy.profile);
-        let sticky = self.sticky_headers.is_some();
+        let sticky = self.sticky_headers.is_some() || self.force_preflight;
         let decision = request::decide_at(
             &self.request,
             self.current_url(),
@@ -809,6 +813,14 @@ impl Fetch<'_> {
             return Err(Refusal::RedirectContainsCredentials {
                 url: location_url.to_string(),
             });
+        }
+        // Firefox: a request that was CORS-unsafe before a redirect is
+        // preflighted on every later hop, for the names it still has.
+        if self.policy.profile.fetch.repreflight_after_redirect
+            && (!method::is_cors_safelisted_method(&self.method)
+                || request::has_unsafe_header(&self.headers, &self.policy.profile))
+        {
+            self.force_preflight = true;
         }
         // WebKit: a redirect of a preflighted request to another origin
         // goes on as a `GET`; later hops are preflighted again for the

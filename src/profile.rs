@@ -20,6 +20,22 @@ pub struct CacheKnobs {
     /// 156, `spec-vectors/browsers/chromium.json`,
     /// `cache/max-age-invalid-plus-sign-defaults-to-5`).
     pub max_age_plus_sign: bool,
+    /// Seconds used for a value that is present, not empty, and does not
+    /// parse; `None` uses [`CacheKnobs::max_age_default`] (the standard).
+    /// Firefox: 0 (not cached), while an absent or empty value gets 5 s
+    /// (recorded in Firefox ESR 153: `cache/max-age-absent-defaults-to-5`,
+    /// `cache/max-age-invalid-empty-defaults-to-5`).
+    pub max_age_unparsable: Option<u64>,
+    /// Whether a cached `*` method or header name matches any method or
+    /// name (`fetch#concept-cache-match-method`); Firefox: no, a cached
+    /// `*` is only the name `*` (recorded in Firefox ESR 153:
+    /// `cache/star-method-entry-serves-any-method-uncredentialed`).
+    pub wildcards: bool,
+    /// Whether an entry serves only requests of its own credentials mode;
+    /// the standard lets a credentialed entry serve uncredentialed
+    /// requests too. Firefox: yes, its cache key holds the credentials
+    /// flag (recorded: `cache/credentialed-entry-serves-uncredentialed`).
+    pub credentials_exact: bool,
     /// The most cache records (one per origin, URL, credentials and
     /// partition); `None` is unbounded apart from [`CacheKnobs::memory_limit`].
     pub capacity: Option<usize>,
@@ -97,6 +113,18 @@ pub struct FetchKnobs {
     /// WebKit: yes, seen on 302 and 303 within an origin and on 307 and
     /// 308 across origins.
     pub preflighted_redirect_becomes_get: bool,
+    /// A request that was CORS-unsafe before a redirect (its method or a
+    /// header, `Authorization` included) is preflighted again on every
+    /// later hop, listing the names it still has; the standard preflights
+    /// a later hop only for what is still unsafe. Firefox: yes, seen after
+    /// `Authorization` was dropped on a cross-origin redirect and after a
+    /// 302/303 rewrite to `GET`.
+    pub repreflight_after_redirect: bool,
+    /// Once the safelisted headers' values pass 1024 bytes together, they
+    /// are all CORS-unsafe (`fetch#cors-unsafe-request-header-names`).
+    /// Firefox: no such total (recorded in Firefox ESR 153:
+    /// `decision/headers/safelisted-total-over-1024-makes-all-safelisted-names-unsafe`).
+    pub safelisted_total_limit: bool,
 }
 
 /// What a redirect whose `Location` is empty does.
@@ -127,6 +155,8 @@ impl FetchKnobs {
         origin_kept_after_method_rewrite: false,
         preflight_origin_untainted: false,
         preflighted_redirect_becomes_get: false,
+        repreflight_after_redirect: false,
+        safelisted_total_limit: true,
     };
 
     /// Chromium 156, as recorded.
@@ -144,11 +174,15 @@ impl FetchKnobs {
         origin_kept_after_method_rewrite: false,
         preflight_origin_untainted: false,
         preflighted_redirect_becomes_get: false,
+        repreflight_after_redirect: false,
+        safelisted_total_limit: true,
     };
 
     /// Firefox ESR 153, as recorded.
     pub const FIREFOX: FetchKnobs = FetchKnobs {
         preflight_origin_untainted: true,
+        repreflight_after_redirect: true,
+        safelisted_total_limit: false,
         ..FetchKnobs::SPEC
     };
 
@@ -167,6 +201,8 @@ impl FetchKnobs {
         origin_kept_after_method_rewrite: true,
         preflight_origin_untainted: false,
         preflighted_redirect_becomes_get: true,
+        repreflight_after_redirect: false,
+        safelisted_total_limit: true,
     };
 }
 
@@ -320,6 +356,9 @@ impl Profile {
                 max_age_negative: None,
                 max_age_cap: None,
                 max_age_plus_sign: false,
+                max_age_unparsable: None,
+                wildcards: true,
+                credentials_exact: false,
                 capacity: None,
                 eviction: Eviction::ExpiredThenLeastRecentlyUsed,
                 max_url_len: None,
@@ -345,6 +384,9 @@ impl Profile {
                 max_age_negative: Some(0),
                 max_age_cap: Some(7200),
                 max_age_plus_sign: true,
+                max_age_unparsable: None,
+                wildcards: true,
+                credentials_exact: false,
                 capacity: Some(1024),
                 eviction: Eviction::Random(10),
                 max_url_len: Some(1024),
@@ -359,16 +401,20 @@ impl Profile {
     }
 
     /// Firefox: max-age capped at 24 hours, `0` or anything that is not
-    /// digits not cached, 100 cache records (expired first, then least
+    /// digits not cached but an absent or empty value 5 s (as recorded in
+    /// Firefox ESR 153), 100 cache records (expired first, then least
     /// recently used); `*` covers `Authorization`.
     pub const fn firefox() -> Profile {
         Profile {
             name: "firefox",
             cache: CacheKnobs {
-                max_age_default: 0,
+                max_age_default: 5,
                 max_age_negative: Some(0),
                 max_age_cap: Some(86400),
                 max_age_plus_sign: false,
+                max_age_unparsable: Some(0),
+                wildcards: false,
+                credentials_exact: true,
                 capacity: Some(100),
                 eviction: Eviction::ExpiredThenLeastRecentlyUsed,
                 max_url_len: None,
@@ -396,6 +442,9 @@ impl Profile {
                 max_age_negative: Some(0),
                 max_age_cap: Some(600),
                 max_age_plus_sign: true,
+                max_age_unparsable: None,
+                wildcards: true,
+                credentials_exact: false,
                 capacity: None,
                 eviction: Eviction::ExpiredThenLeastRecentlyUsed,
                 max_url_len: None,
@@ -458,9 +507,13 @@ impl Profile {
                 Err(_) if v.len() > 1 && v[0] == b'-' && v[1..].iter().all(u8::is_ascii_digit) => {
                     self.cache.max_age_negative
                 }
-                Err(_) => None,
+                // An empty value is as good as none.
+                Err(_) if v.iter().all(|b| matches!(b, b' ' | b'\t')) => None,
+                Err(_) => self.cache.max_age_unparsable,
             },
-            _ => None,
+            (None, _) => None,
+            // Several values: the list does not parse.
+            (Some(_), Some(_)) => self.cache.max_age_unparsable,
         };
         let max_age = parsed.unwrap_or(self.cache.max_age_default);
         match self.cache.max_age_cap {

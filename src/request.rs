@@ -405,6 +405,11 @@ pub fn has_unsafe_header(headers: &HeaderList, profile: &Profile) -> bool {
         for_each_unsafe_combined(headers, profile, |_| any = true);
         return any;
     }
+    if !profile.fetch.safelisted_total_limit {
+        return headers
+            .iter()
+            .any(|h| !profile.is_safelisted_request_header(h.name, h.value));
+    }
     header::has_unsafe_with(pairs(headers), |n, v| {
         profile.is_safelisted_request_header(n, v)
     })
@@ -453,7 +458,7 @@ fn for_each_unsafe_combined<'a>(
         .filter(|(_, s)| **s)
         .map(|((_, v), _)| v.len())
         .sum();
-    let all = total > header::SAFELISTED_TOTAL_MAX;
+    let all = profile.fetch.safelisted_total_limit && total > header::SAFELISTED_TOTAL_MAX;
     for ((n, _), s) in groups.iter().zip(&safe) {
         if all || !s {
             f(n);
@@ -484,6 +489,15 @@ pub fn for_each_unsafe_header<'a>(
 ) {
     if profile.fetch.combine_request_headers && has_repeated_name(headers) {
         return for_each_unsafe_combined(headers, profile, f);
+    }
+    if !profile.fetch.safelisted_total_limit {
+        let mut f = f;
+        for h in headers.iter() {
+            if !profile.is_safelisted_request_header(h.name, h.value) {
+                f(h.name);
+            }
+        }
+        return;
     }
     header::for_each_unsafe_with(
         pairs(headers),
@@ -528,11 +542,13 @@ pub(crate) fn unsafe_bits(headers: &HeaderList, profile: &Profile) -> Option<u64
     } else {
         (1u64 << count) - 1
     };
-    Some(if total > header::SAFELISTED_TOTAL_MAX {
-        all
-    } else {
-        all & !safe
-    })
+    Some(
+        if profile.fetch.safelisted_total_limit && total > header::SAFELISTED_TOTAL_MAX {
+            all
+        } else {
+            all & !safe
+        },
+    )
 }
 
 /// [`write_unsafe_header_names`] for the names `for_each` reports.

@@ -582,7 +582,7 @@ impl Fetch<'_> {
     /// `fetch#http-fetch` step 3.1: whether the cache fails to cover the
     /// method or a CORS-unsafe header name.
     fn preflight_needed(&self) -> bool {
-        let origin = self.serialized_origin();
+        let origin = self.preflight_origin();
         let key = CacheKey {
             partition: self.partition,
             origin,
@@ -660,7 +660,7 @@ impl Fetch<'_> {
                 status: response.status,
             });
         }
-        let origin = self.serialized_origin();
+        let origin = self.preflight_origin();
         let actual = ActualRequest {
             method: &self.method,
             headers: &self.headers,
@@ -891,6 +891,17 @@ impl Fetch<'_> {
         taint
     }
 
+    /// The origin a preflight sends, is checked against and is cached
+    /// under: the serialized request origin, or the untainted one where the
+    /// profile says so ([`crate::profile::FetchKnobs::preflight_origin_untainted`]).
+    fn preflight_origin(&self) -> &[u8] {
+        if self.policy.profile.fetch.preflight_origin_untainted {
+            self.origin_serialized.as_bytes()
+        } else {
+            self.serialized_origin()
+        }
+    }
+
     /// Serializing a request origin (`fetch#serializing-a-request-origin`).
     fn serialized_origin(&self) -> &[u8] {
         if self.tainted {
@@ -984,8 +995,8 @@ impl Fetch<'_> {
                 buf.push(b'/');
             });
         }
-        if preflight && self.policy.profile.fetch.preflight_origin_untainted {
-            headers.append(b"Origin", self.origin_serialized.as_bytes());
+        if preflight {
+            headers.append(b"Origin", self.preflight_origin());
         } else if let Some(origin) = self.origin_header(tainting, method) {
             headers.append(b"Origin", origin);
         }

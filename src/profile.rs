@@ -101,8 +101,9 @@ pub struct FetchKnobs {
     /// the standard sends none on a non-CORS `GET`. WebKit: yes.
     pub origin_kept_after_method_rewrite: bool,
     /// A preflight's `Origin` is the request's origin even once a redirect
-    /// tainted it (the actual request still sends `null`); the standard
-    /// sends the serialized, tainted origin on both. Firefox: yes.
+    /// tainted it (the actual request still sends `null`), and the
+    /// preflight response is checked and cached against it; the standard
+    /// uses the serialized, tainted origin for both. Firefox: yes.
     pub preflight_origin_untainted: bool,
     /// After a redirect of a request that went through the preflight
     /// branch, every later hop is preflighted again for the CORS-unsafe

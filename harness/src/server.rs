@@ -193,121 +193,38 @@ fn header<'a>(head: &'a Head, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn serve(conn: TcpStream, state: &Mutex<State>, tls: &Tls) -> io::Result<()> {
+fn serve(mut conn: TcpStream, state: &Mutex<State>, tls: &Tls) -> io::Result<()> {
     conn.set_nodelay(true)?;
     conn.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut first = [0u8; 1];
-    if conn.peek(&mut first)? == 0 {
-        return Ok(());
-    }
-    let raw = conn.try_clone()?;
-    let result = if first[0] == 0x05 {
-        // SOCKS5 (WebKitGTK, whose `sslProxy` would need TLS to the proxy).
-        socks(conn, state, tls)
-    } else if first[0] == 0x16 {
-        // TLS to the proxy itself (WebKitGTK speaks TLS to an `sslProxy`).
-        let config = tls.config("127.0.0.1")?;
-        let server = rustls::ServerConnection::new(config).map_err(io::Error::other)?;
-        let mut stream = rustls::StreamOwned::new(server, conn);
-        let r = proxy(&mut stream, state, tls);
-        stream.conn.send_close_notify();
-        let _ = stream.conn.complete_io(&mut stream.sock);
-        r
-    } else {
-        let mut conn = conn;
-        proxy(&mut conn, state, tls)
-    };
-    let _ = raw.shutdown(Shutdown::Both);
+    let result = proxy(&mut conn, state, tls);
+    let _ = conn.shutdown(Shutdown::Both);
     result
 }
 
-/// A SOCKS5 `CONNECT` (no authentication), then one request through the
-/// tunnel: TLS ended here when it starts with a handshake, else plain HTTP.
-fn socks(mut conn: TcpStream, state: &Mutex<State>, tls: &Tls) -> io::Result<()> {
-    let mut hello = [0u8; 2];
-    conn.read_exact(&mut hello)?;
-    let mut methods = vec![0u8; usize::from(hello[1])];
-    conn.read_exact(&mut methods)?;
-    conn.write_all(&[5, 0])?;
-    let mut req = [0u8; 4];
-    conn.read_exact(&mut req)?;
-    let host = match req[3] {
-        1 => {
-            let mut a = [0u8; 4];
-            conn.read_exact(&mut a)?;
-            std::net::Ipv4Addr::from(a).to_string()
-        }
-        3 => {
-            let mut n = [0u8; 1];
-            conn.read_exact(&mut n)?;
-            let mut name = vec![0u8; usize::from(n[0])];
-            conn.read_exact(&mut name)?;
-            String::from_utf8_lossy(&name).into_owned()
-        }
-        4 => {
-            let mut a = [0u8; 16];
-            conn.read_exact(&mut a)?;
-            format!("[{}]", std::net::Ipv6Addr::from(a))
-        }
-        _ => return Err(io::Error::other("bad SOCKS address type")),
-    };
-    let mut port = [0u8; 2];
-    conn.read_exact(&mut port)?;
-    let port = u16::from_be_bytes(port);
-    conn.write_all(&[5, 0, 0, 1, 0, 0, 0, 0, 0, 0])?;
-    let mut first = [0u8; 1];
-    if conn.peek(&mut first)? == 0 {
-        return Ok(());
-    }
-    if first[0] == 0x16 {
-        let config = tls.config(&host)?;
-        let server = rustls::ServerConnection::new(config).map_err(io::Error::other)?;
-        let mut inner = rustls::StreamOwned::new(server, conn);
-        let authority = if port == 443 {
-            host
-        } else {
-            format!("{host}:{port}")
-        };
-        let r = origin_form(&mut inner, state, &format!("https://{authority}"));
-        inner.conn.send_close_notify();
-        let _ = inner.conn.complete_io(&mut inner.sock);
-        r
-    } else {
-        let authority = if port == 80 {
-            host
-        } else {
-            format!("{host}:{port}")
-        };
-        origin_form(&mut conn, state, &format!("http://{authority}"))
-    }
-}
-
-/// One request in origin form on a tunnel to `base`.
-fn origin_form<S: Read + Write>(
-    stream: &mut S,
-    state: &Mutex<State>,
-    base: &str,
-) -> io::Result<()> {
+/// One request in origin form on a tunnel to `base`; whether it was
+/// answered (a route's network error is not).
+fn tunnel<S: Read + Write>(stream: &mut S, state: &Mutex<State>, base: &str) -> io::Result<bool> {
     let mut reader = BufReader::new(&mut *stream);
     let Some(head) = read_head(&mut reader)? else {
-        return Ok(());
+        return Ok(false);
     };
     let body = read_body(&mut reader, &head)?;
     drop(reader);
     let url = join(base, &head.target);
     if std::env::var_os("HARNESS_DEBUG").is_some() {
-        eprintln!("server: socks {} {url}", head.method);
+        eprintln!("server: tunnel {} {url}", head.method);
     }
-    if let Some(bytes) = respond(state, &head, &url, &body) {
-        stream.write_all(&bytes)?;
-        stream.flush()?;
-    }
-    Ok(())
+    let Some(bytes) = respond(state, &head, &url, &body) else {
+        return Ok(false);
+    };
+    stream.write_all(&bytes)?;
+    stream.flush()?;
+    Ok(true)
 }
 
 /// Serves one proxied request: a `CONNECT` tunnel whose TLS ends here, or
 /// a request in absolute form (or origin form, when asked directly).
-fn proxy<S: Read + Write>(stream: &mut S, state: &Mutex<State>, tls: &Tls) -> io::Result<()> {
+fn proxy(stream: &mut TcpStream, state: &Mutex<State>, tls: &Tls) -> io::Result<()> {
     let mut reader = BufReader::new(&mut *stream);
     let Some(head) = read_head(&mut reader)? else {
         return Ok(());
@@ -317,30 +234,16 @@ fn proxy<S: Read + Write>(stream: &mut S, state: &Mutex<State>, tls: &Tls) -> io
     }
     if head.method == "CONNECT" {
         drop(reader);
-        let authority = head.target.clone();
-        let host = match authority.rsplit_once(':') {
-            Some((h, _)) => h.to_owned(),
-            None => authority.clone(),
-        };
+        let authority = &head.target;
+        let host = authority
+            .rsplit_once(':')
+            .map_or(authority.as_str(), |(h, _)| h);
         stream.write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")?;
         stream.flush()?;
-        let config = tls.config(&host)?;
+        let config = tls.config(host)?;
         let server = rustls::ServerConnection::new(config).map_err(io::Error::other)?;
         let mut inner = rustls::StreamOwned::new(server, stream);
-        let base = format!("https://{authority}");
-        let mut reader = BufReader::new(&mut inner);
-        let Some(head) = read_head(&mut reader)? else {
-            return Ok(());
-        };
-        let body = read_body(&mut reader, &head)?;
-        drop(reader);
-        let url = join(&base, &head.target);
-        if std::env::var_os("HARNESS_DEBUG").is_some() {
-            eprintln!("server: tunnel {} {url}", head.method);
-        }
-        if let Some(bytes) = respond(state, &head, &url, &body) {
-            inner.write_all(&bytes)?;
-            inner.flush()?;
+        if tunnel(&mut inner, state, &format!("https://{authority}"))? {
             inner.conn.send_close_notify();
             let _ = inner.conn.complete_io(&mut inner.sock);
         }

@@ -814,33 +814,28 @@ impl Fetch<'_> {
                 url: location_url.to_string(),
             });
         }
+        let knobs = self.policy.profile.fetch;
+        let cross_origin = Origin::of(&current) != Origin::of(&location_url);
         // Firefox: a request that was CORS-unsafe before a redirect is
         // preflighted on every later hop, for the names it still has.
-        if self.policy.profile.fetch.repreflight_after_redirect
+        if knobs.repreflight_after_redirect
             && (!method::is_cors_safelisted_method(&self.method)
                 || request::has_unsafe_header(&self.headers, &self.policy.profile))
         {
             self.force_preflight = true;
         }
-        // WebKit: a redirect of a preflighted request to another origin
-        // goes on as a `GET`; later hops are preflighted again for the
-        // unsafe names the request had before.
-        if self.preflight_branch && self.policy.profile.fetch.preflighted_redirect_becomes_get {
-            if self.sticky_headers.is_none() {
-                self.sticky_headers = Some(self.headers.clone());
-            }
-            if self.method != b"GET" && Origin::of(&current) != Origin::of(&location_url) {
-                self.method = b"GET".to_vec();
-                self.method_rewritten = true;
-                self.body = None;
-                self.headers
-                    .retain(|h| !header::is_request_body_header_name(h.name));
-            }
+        // WebKit: later hops of a preflighted request are preflighted again
+        // for the unsafe names it had before, and one sent to another
+        // origin goes on as a `GET`.
+        let webkit_preflighted = self.preflight_branch && knobs.preflighted_redirect_becomes_get;
+        if webkit_preflighted && self.sticky_headers.is_none() {
+            self.sticky_headers = Some(self.headers.clone());
         }
         // Step 12: method and body rewrite.
         let status = response.status;
         if ((status == 301 || status == 302) && self.method == b"POST")
             || (status == 303 && self.method != b"GET" && self.method != b"HEAD")
+            || (webkit_preflighted && cross_origin && self.method != b"GET")
         {
             self.method = b"GET".to_vec();
             self.method_rewritten = true;
@@ -849,18 +844,12 @@ impl Fetch<'_> {
                 .retain(|h| !header::is_request_body_header_name(h.name));
         }
         // Step 13: `Authorization` goes when the origin changes.
-        if Origin::of(&current) != Origin::of(&location_url) {
+        if cross_origin {
             self.cross_origin_hop = true;
-        }
-        if Origin::of(&current) != Origin::of(&location_url)
-            && !self
-                .policy
-                .profile
-                .fetch
-                .authorization_kept_on_cross_origin_redirect
-        {
-            self.headers
-                .retain(|h| !header::is_cors_non_wildcard_request_header_name(h.name));
+            if !knobs.authorization_kept_on_cross_origin_redirect {
+                self.headers
+                    .retain(|h| !header::is_cors_non_wildcard_request_header_name(h.name));
+            }
         }
         // Step 16.
         self.url_list.push(location_url);

@@ -90,6 +90,31 @@ fn nanos(t: Duration) -> u64 {
 }
 
 impl Entry {
+    /// Whether this entry, live or not, answers `method`
+    /// (`fetch#concept-cache-match-method`): the method itself, or `*` for
+    /// an uncredentialed request where the profile reads `*` as a wildcard.
+    fn answers_method(&self, method: &[u8], credentials: bool, k: &CacheKnobs) -> bool {
+        !self.header
+            && (&*self.name == method || (k.wildcards && !credentials && &*self.name == b"*"))
+            && credentials_fit(self.credentials, credentials, k)
+    }
+
+    /// Whether this entry, live or not, answers header `name`
+    /// (`fetch#concept-cache-match-header`): the name, case-insensitively,
+    /// or `*` for an uncredentialed request where `wildcard_applies`.
+    fn answers_header(
+        &self,
+        name: &[u8],
+        credentials: bool,
+        wildcard_applies: bool,
+        k: &CacheKnobs,
+    ) -> bool {
+        self.header
+            && (crate::header::eq_ignore_case(&self.name, name)
+                || (k.wildcards && wildcard_applies && !credentials && &*self.name == b"*"))
+            && credentials_fit(self.credentials, credentials, k)
+    }
+
     fn live(&self, now: Duration) -> bool {
         self.live_at(nanos(now))
     }
@@ -168,12 +193,9 @@ impl Record {
     ) -> bool {
         let now = nanos(now);
         // The name first: it rules out most entries most cheaply.
-        self.entries.iter().any(|e| {
-            !e.header
-                && (&*e.name == method || (k.wildcards && !credentials && &*e.name == b"*"))
-                && credentials_fit(e.credentials, credentials, k)
-                && e.live_at(now)
-        })
+        self.entries
+            .iter()
+            .any(|e| e.answers_method(method, credentials, k) && e.live_at(now))
     }
 
     /// `fetch#concept-cache-match-header` within this record.
@@ -186,13 +208,9 @@ impl Record {
         k: &CacheKnobs,
     ) -> bool {
         let now = nanos(now);
-        self.entries.iter().any(|e| {
-            e.header
-                && ((e.name.len() == name.len() && crate::header::eq_ignore_case(&e.name, name))
-                    || (k.wildcards && wildcard_applies && !credentials && &*e.name == b"*"))
-                && credentials_fit(e.credentials, credentials, k)
-                && e.live_at(now)
-        })
+        self.entries
+            .iter()
+            .any(|e| e.answers_header(name, credentials, wildcard_applies, k) && e.live_at(now))
     }
 
     fn expired(&self, now: Duration) -> bool {
@@ -525,24 +543,19 @@ impl PreflightCache {
             methods.len().min(MAX_NAMES_PER_RECORD) + header_names.len().min(MAX_NAMES_PER_RECORD);
         let mut entries = Vec::with_capacity(old.len() + adding);
         entries.extend(old.into_iter().filter(|e| e.live(now)));
-        let (wild, exact) = (self.knobs.wildcards, self.knobs.credentials_exact);
+        let k = &self.knobs;
         for &m in methods {
-            // The same match as a lookup (`fetch#concept-cache-match-method`):
-            // `*` stands for any method only for an uncredentialed request.
+            // The same match as a lookup.
             upsert(&mut entries, false, m, credentials, now, max_age, |e| {
-                (!exact || e.credentials == credentials)
-                    && (&*e.name == m || (wild && !credentials && &*e.name == b"*"))
+                e.answers_method(m, credentials, k)
             });
         }
         for &h in header_names {
-            // The same match as a lookup (`fetch#concept-cache-match-header`):
-            // `*` never stands for `Authorization`, nor for anything when the
-            // request is credentialed.
-            let star = !credentials && !crate::header::is_cors_non_wildcard_request_header_name(h);
+            // The same match as a lookup; here `*` never stands for
+            // `Authorization`.
+            let wildcard_applies = !crate::header::is_cors_non_wildcard_request_header_name(h);
             upsert(&mut entries, true, h, credentials, now, max_age, |e| {
-                (!exact || e.credentials == credentials)
-                    && (crate::header::eq_ignore_case(&e.name, h)
-                        || (wild && star && &*e.name == b"*"))
+                e.answers_header(h, credentials, wildcard_applies, k)
             });
         }
         // Exact capacities: a record is built once and read many times.
@@ -671,7 +684,7 @@ fn upsert(
         of_kind += 1;
         // Every entry is live here (expired ones were dropped before the
         // first call, and one this call ends is dropped below).
-        if (e.credentials || !credentials) && matches(e) && e.live_at(now_ns) {
+        if matches(e) && e.live_at(now_ns) {
             e.max_age = max_age;
             let live = e.live_at(now_ns);
             still_live |= live;

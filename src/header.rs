@@ -670,14 +670,23 @@ pub fn has_cors_unsafe_request_header<'a, I>(headers: I) -> bool
 where
     I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
 {
-    has_unsafe_with(headers, is_cors_safelisted_request_header)
+    has_unsafe_with(
+        headers,
+        is_cors_safelisted_request_header,
+        Some(SAFELISTED_TOTAL_MAX),
+    )
 }
 
 /// [`has_cors_unsafe_request_header`] with the safelist given as `safe`
 /// (a browser profile's): a header `safe` refuses, or safelisted values
-/// totalling more than 1024 bytes.
+/// totalling more than `total_max` bytes (the standard: 1024; `None`: no
+/// total).
 #[inline]
-pub fn has_unsafe_with<'a, I>(headers: I, safe: impl Fn(&[u8], &[u8]) -> bool) -> bool
+pub fn has_unsafe_with<'a, I>(
+    headers: I,
+    safe: impl Fn(&[u8], &[u8]) -> bool,
+    total_max: Option<usize>,
+) -> bool
 where
     I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
 {
@@ -688,39 +697,42 @@ where
         }
         total += value.len();
     }
-    total > SAFELISTED_TOTAL_MAX
+    total_max.is_some_and(|max| total > max)
 }
 
 /// Calls `f` with the name of each CORS-unsafe header, the safelist given
 /// as `safe` (`fetch#cors-unsafe-request-header-names` before sorting):
 /// every header `safe` refuses, and every header once the safelisted values
-/// pass 1024 bytes; list order, repeats and case as given. Never allocates.
-pub fn for_each_unsafe_with<'a, I>(
+/// pass `total_max` bytes (the standard: 1024; `None`: no total); list
+/// order, repeats and case as given. Never allocates.
+pub fn for_each_unsafe_with<'a, I, V>(
     headers: I,
     safe: impl Fn(&[u8], &[u8]) -> bool,
+    total_max: Option<usize>,
     mut f: impl FnMut(&'a [u8]),
 ) where
-    I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
+    I: IntoIterator<Item = (&'a [u8], V)>,
     I::IntoIter: Clone,
+    V: AsRef<[u8]>,
 {
     let headers = headers.into_iter();
     // Remember the first 64 answers so the second pass does not recompute them.
     let mut safe_bits = 0u64;
     let mut total = 0usize;
     for (i, (name, value)) in headers.clone().enumerate() {
-        if safe(name, value) {
-            total += value.len();
+        if safe(name, value.as_ref()) {
+            total += value.as_ref().len();
             if i < 64 {
                 safe_bits |= 1 << i;
             }
         }
     }
-    let all = total > SAFELISTED_TOTAL_MAX;
+    let all = total_max.is_some_and(|max| total > max);
     for (i, (name, value)) in headers.enumerate() {
         let is_safe = if i < 64 {
             safe_bits >> i & 1 == 1
         } else {
-            safe(name, value)
+            safe(name, value.as_ref())
         };
         if all || !is_safe {
             f(name);
@@ -744,9 +756,12 @@ where
     I::IntoIter: Clone,
 {
     let mut names: Vec<&[u8]> = Vec::new();
-    for_each_unsafe_with(headers, is_cors_safelisted_request_header, |n| {
-        names.push(n)
-    });
+    for_each_unsafe_with(
+        headers,
+        is_cors_safelisted_request_header,
+        Some(SAFELISTED_TOTAL_MAX),
+        |n| names.push(n),
+    );
     sorted_lowercase_set(names)
 }
 

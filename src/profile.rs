@@ -480,6 +480,16 @@ impl Profile {
         ]
     }
 
+    /// The bytes the safelisted request headers' values may total before
+    /// they all count as CORS-unsafe: 1024, or none where the profile
+    /// has no such total ([`FetchKnobs::safelisted_total_limit`]).
+    #[inline]
+    pub fn safelisted_total_max(&self) -> Option<usize> {
+        self.fetch
+            .safelisted_total_limit
+            .then_some(crate::header::SAFELISTED_TOTAL_MAX)
+    }
+
     /// Whether a header is CORS-safelisted under this profile: the
     /// standard's rule, or one of the profile's extra headers whose value
     /// meets its rule (at most 128 bytes).

@@ -405,14 +405,11 @@ pub fn has_unsafe_header(headers: &HeaderList, profile: &Profile) -> bool {
         for_each_unsafe_combined(headers, profile, |_| any = true);
         return any;
     }
-    if !profile.fetch.safelisted_total_limit {
-        return headers
-            .iter()
-            .any(|h| !profile.is_safelisted_request_header(h.name, h.value));
-    }
-    header::has_unsafe_with(pairs(headers), |n, v| {
-        profile.is_safelisted_request_header(n, v)
-    })
+    header::has_unsafe_with(
+        pairs(headers),
+        |n, v| profile.is_safelisted_request_header(n, v),
+        profile.safelisted_total_max(),
+    )
 }
 
 /// Whether two headers share a name (ASCII case-insensitively).
@@ -433,7 +430,7 @@ fn has_repeated_name(headers: &HeaderList) -> bool {
 fn for_each_unsafe_combined<'a>(
     headers: &'a HeaderList,
     profile: &Profile,
-    mut f: impl FnMut(&'a [u8]),
+    f: impl FnMut(&'a [u8]),
 ) {
     let mut groups: Vec<(&'a [u8], Vec<u8>)> = Vec::new();
     for h in headers.iter() {
@@ -448,22 +445,12 @@ fn for_each_unsafe_combined<'a>(
             None => groups.push((h.name, h.value.to_vec())),
         }
     }
-    let safe: Vec<bool> = groups
-        .iter()
-        .map(|(n, v)| profile.is_safelisted_request_header(n, v))
-        .collect();
-    let total: usize = groups
-        .iter()
-        .zip(&safe)
-        .filter(|(_, s)| **s)
-        .map(|((_, v), _)| v.len())
-        .sum();
-    let all = profile.fetch.safelisted_total_limit && total > header::SAFELISTED_TOTAL_MAX;
-    for ((n, _), s) in groups.iter().zip(&safe) {
-        if all || !s {
-            f(n);
-        }
-    }
+    header::for_each_unsafe_with(
+        groups.iter().map(|(n, v)| (*n, v.as_slice())),
+        |n, v| profile.is_safelisted_request_header(n, v),
+        profile.safelisted_total_max(),
+        f,
+    );
 }
 
 /// A header list as `(name, value)` pairs, for the rules in [`header`].
@@ -490,18 +477,10 @@ pub fn for_each_unsafe_header<'a>(
     if profile.fetch.combine_request_headers && has_repeated_name(headers) {
         return for_each_unsafe_combined(headers, profile, f);
     }
-    if !profile.fetch.safelisted_total_limit {
-        let mut f = f;
-        for h in headers.iter() {
-            if !profile.is_safelisted_request_header(h.name, h.value) {
-                f(h.name);
-            }
-        }
-        return;
-    }
     header::for_each_unsafe_with(
         pairs(headers),
         |n, v| profile.is_safelisted_request_header(n, v),
+        profile.safelisted_total_max(),
         f,
     );
 }
@@ -543,7 +522,10 @@ pub(crate) fn unsafe_bits(headers: &HeaderList, profile: &Profile) -> Option<u64
         (1u64 << count) - 1
     };
     Some(
-        if profile.fetch.safelisted_total_limit && total > header::SAFELISTED_TOTAL_MAX {
+        if profile
+            .safelisted_total_max()
+            .is_some_and(|max| total > max)
+        {
             all
         } else {
             all & !safe

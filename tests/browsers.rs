@@ -87,14 +87,14 @@ fn comparable(result: &Value) -> BTreeMap<&'static str, Value> {
 
 /// The keys on which two results differ. For Chromium, whose DevTools name
 /// each CORS refusal with the names the engine uses, the reason too.
-fn differences(name: &str, browser: &Value, engine: &Value) -> Vec<String> {
+fn differences(name: &str, browser: &Value, engine: &Value) -> Vec<(&'static str, Value, Value)> {
     let mut b = comparable(browser);
     let mut e = comparable(engine);
     if let Some(reason) = chromium_cors_error(name, browser) {
         b.insert("error", Value::String(reason));
         e.insert("error", engine["error"].clone());
     }
-    let mut keys: BTreeSet<&str> = b.keys().copied().collect();
+    let mut keys: BTreeSet<&'static str> = b.keys().copied().collect();
     keys.extend(e.keys().copied());
     // `type` only where the browser could show it.
     if !b.contains_key("type") {
@@ -102,7 +102,10 @@ fn differences(name: &str, browser: &Value, engine: &Value) -> Vec<String> {
     }
     keys.into_iter()
         .filter(|k| b.get(k) != e.get(k))
-        .map(str::to_owned)
+        .map(|k| {
+            let value = |m: &BTreeMap<&str, Value>| m.get(k).cloned().unwrap_or(Value::Null);
+            (k, value(&b), value(&e))
+        })
         .collect()
 }
 
@@ -184,35 +187,16 @@ fn check_browser(browser: &str) -> Tally {
             if !diff.is_empty() {
                 // The refusal's name is checked and listed, but is not one
                 // of the dimensions agreement is measured on.
-                if diff.iter().any(|k| k != "error") {
+                if diff.iter().any(|(k, _, _)| *k != "error") {
                     agrees = false;
                 }
                 let detail = diff
                     .iter()
-                    .map(|k| {
-                        format!(
-                            "{k}: browser {} / engine {}",
-                            if k == "error" {
-                                b["reason"].clone()
-                            } else {
-                                comparable(b)
-                                    .get(k.as_str())
-                                    .cloned()
-                                    .unwrap_or(Value::Null)
-                            },
-                            if k == "error" {
-                                e["error"].clone()
-                            } else {
-                                comparable(e)
-                                    .get(k.as_str())
-                                    .cloned()
-                                    .unwrap_or(Value::Null)
-                            }
-                        )
-                    })
+                    .map(|(k, b, e)| format!("{k}: browser {b} / engine {e}"))
                     .collect::<Vec<_>>()
                     .join("; ");
-                tally.disagreements.push((id.clone(), which, diff, detail));
+                let keys = diff.iter().map(|(k, _, _)| (*k).to_owned()).collect();
+                tally.disagreements.push((id.clone(), which, keys, detail));
             }
         }
         if agrees {

@@ -93,6 +93,7 @@ impl Entry {
     /// Whether this entry, live or not, answers `method`
     /// (`fetch#concept-cache-match-method`): the method itself, or `*` for
     /// an uncredentialed request where the profile reads `*` as a wildcard.
+    #[inline(always)]
     fn answers_method(&self, method: &[u8], credentials: bool, k: &CacheKnobs) -> bool {
         !self.header
             && (&*self.name == method || (k.wildcards && !credentials && &*self.name == b"*"))
@@ -102,6 +103,7 @@ impl Entry {
     /// Whether this entry, live or not, answers header `name`
     /// (`fetch#concept-cache-match-header`): the name, case-insensitively,
     /// or `*` for an uncredentialed request where `wildcard_applies`.
+    #[inline(always)]
     fn answers_header(
         &self,
         name: &[u8],
@@ -110,7 +112,8 @@ impl Entry {
         k: &CacheKnobs,
     ) -> bool {
         self.header
-            && (crate::header::eq_ignore_case(&self.name, name)
+            // The length first: it rules out most names without a call.
+            && ((self.name.len() == name.len() && crate::header::eq_ignore_case(&self.name, name))
                 || (k.wildcards && wildcard_applies && !credentials && &*self.name == b"*"))
             && credentials_fit(self.credentials, credentials, k)
     }

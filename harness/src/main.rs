@@ -308,7 +308,6 @@ struct Runner {
 const FETCH_SCRIPT: &str = r#"
 const spec = arguments[0];
 const done = arguments[arguments.length - 1];
-const headersOf = (pairs) => pairs;
 try {
   if (spec.use_cors_preflight) {
     const x = new XMLHttpRequest();
@@ -329,7 +328,7 @@ try {
     x.send(spec.body === undefined || spec.body === null ? null : spec.body);
     return;
   }
-  const init = {method: spec.method, headers: headersOf(spec.headers), mode: spec.mode,
+  const init = {method: spec.method, headers: spec.headers, mode: spec.mode,
                 credentials: spec.credentials, redirect: spec.redirect};
   if (spec.body !== undefined && spec.body !== null) init.body = spec.body;
   if (spec.referrer_policy) init.referrerPolicy = spec.referrer_policy;

@@ -3,6 +3,7 @@
 use crate::error::CorsCheckFailure;
 use crate::header::HeaderList;
 use crate::request::CredentialsMode;
+use crate::response::ResponseScan;
 
 /// The CORS check (`fetch#cors-check`) of a response's headers for a request
 /// whose byte-serialized origin is `origin`: `Access-Control-Allow-Origin`
@@ -25,19 +26,26 @@ pub fn cors_check(
     credentials: CredentialsMode,
     headers: &HeaderList,
 ) -> Result<(), CorsCheckFailure> {
+    cors_check_scanned(origin, credentials, headers, &ResponseScan::of(headers))
+}
+
+/// [`cors_check`] of a header list already scanned.
+pub(crate) fn cors_check_scanned(
+    origin: &[u8],
+    credentials: CredentialsMode,
+    headers: &HeaderList,
+    scan: &ResponseScan,
+) -> Result<(), CorsCheckFailure> {
     // Step 1-2: get `Access-Control-Allow-Origin` (combined).
-    let mut values = headers.values(b"access-control-allow-origin");
-    let Some(first) = values.next() else {
+    let Some(first) = scan.allow_origin.value(headers) else {
         return Err(CorsCheckFailure::MissingAllowOriginHeader);
     };
     let include = credentials == CredentialsMode::Include;
-    if let Some(second) = values.next() {
+    if scan.allow_origin.more {
         // Combined, the value is `first, second, …`: never `*` nor an origin.
-        let mut value = first.to_vec();
-        for v in std::iter::once(second).chain(values) {
-            value.extend_from_slice(b", ");
-            value.extend_from_slice(v);
-        }
+        let value = headers
+            .get(b"access-control-allow-origin")
+            .unwrap_or_default();
         return Err(CorsCheckFailure::MultipleAllowOriginValues { value });
     }
     // Step 3.
@@ -53,9 +61,11 @@ pub fn cors_check(
         return Ok(());
     }
     // Step 6-7.
-    let mut creds = headers.values(b"access-control-allow-credentials");
-    match (creds.next(), creds.next()) {
-        (Some(b"true"), None) => Ok(()),
+    match (
+        scan.allow_credentials.value(headers),
+        scan.allow_credentials.more,
+    ) {
+        (Some(b"true"), false) => Ok(()),
         (None, _) => Err(CorsCheckFailure::InvalidAllowCredentials { value: None }),
         (Some(_), _) => Err(CorsCheckFailure::InvalidAllowCredentials {
             value: headers.get(b"access-control-allow-credentials"),

@@ -22,7 +22,7 @@ use crate::request::{
     self, CheckedRequest, CredentialsMode, Decision, Mode, RedirectMode, ReferrerPolicy, Request,
     ResponseTainting,
 };
-use crate::response::{self, FilteredResponse, Response};
+use crate::response::{self, FilteredResponse, Response, ResponseScan};
 use crate::site::{Psl, SiteMemo};
 
 /// The most redirects a fetch follows (`fetch#http-redirect-fetch`).
@@ -142,14 +142,16 @@ impl Policy {
         // The fetch works on the request's method, headers and body, which
         // redirects may rewrite; they move out of the request, uncopied.
         let mut headers = std::mem::take(&mut request.headers);
-        // Room, at once, for every header the browser adds to the actual
-        // request (`Accept`, `Content-Length`, `Referer`, `Origin`, three
-        // `Sec-Fetch-*`), which it appends in place.
         let origin_serialized = Serialized::of(&request.origin);
-        headers.reserve(7, 129 + 2 * origin_serialized.as_bytes().len());
-        // Fetching step: `Accept: */*` where the script set none.
+        // Fetching step: `Accept: */*` where the script set none. It
+        // counts towards the safelisted headers' 1024-byte total, so it
+        // joins the request's list: copied into a pooled buffer with room
+        // to spare rather than growing the script's buffer.
         if !headers.contains(b"accept") {
-            headers.append("Accept", "*/*");
+            let mut with = HeaderList::from_spare(spare::take());
+            with.extend_from(&headers);
+            with.append("Accept", "*/*");
+            spare::give_back(std::mem::replace(&mut headers, with).into_spare());
         }
         let method = std::mem::take(&mut request.method);
         let body = request.body.take();
@@ -160,8 +162,7 @@ impl Policy {
             method,
             body,
             headers,
-            sent_mark: None,
-            preflight_headers: HeaderList::new(),
+            out: HeaderList::from_spare(spare::take()),
             unsafe_names: UnsafeNames::Unknown,
             sticky_headers: None,
             force_preflight: false,
@@ -382,13 +383,13 @@ pub struct Fetch<'p> {
     /// Whether a redirect rewrote the method to `GET`.
     method_rewritten: bool,
     method: Vec<u8>,
-    /// The request's headers; while an actual request is out, followed by
-    /// the headers the browser added to it (up to `sent_mark`).
+    /// The request's headers as the script set them, `Accept` added where
+    /// it set none (less those a redirect removed).
     headers: HeaderList,
-    /// Where the request's own headers end while an actual request is out.
-    sent_mark: Option<(usize, usize)>,
-    /// The headers of the preflight last sent (kept for its buffer).
-    preflight_headers: HeaderList,
+    /// The headers of the request last sent, preflight or actual: its own
+    /// and the browser's. The buffer comes from and goes back to a
+    /// per-thread pool ([`spare`]), so a fetch does not allocate for it.
+    out: HeaderList,
     /// Which of `headers` are CORS-unsafe, once asked (until a redirect
     /// changes them).
     unsafe_names: UnsafeNames,
@@ -459,7 +460,6 @@ impl Fetch<'_> {
     /// from the fetch until the next call to [`Fetch::receive`] (use
     /// [`OutgoingRef::into_owned`] to keep it).
     pub fn poll_ref(&mut self) -> Step<OutgoingRef<'_>> {
-        self.unsend();
         loop {
             match std::mem::replace(&mut self.state, State::Done(None)) {
                 State::MainFetch => match self.main_fetch() {
@@ -490,14 +490,6 @@ impl Fetch<'_> {
         match ready {
             Ready::Preflight => self.preflight_outgoing(),
             Ready::Actual => self.actual_outgoing(),
-        }
-    }
-
-    /// Takes the headers the browser added to the actual request last sent
-    /// back off the request's header list.
-    fn unsend(&mut self) {
-        if let Some(mark) = self.sent_mark.take() {
-            self.headers.truncate_to(mark);
         }
     }
 
@@ -632,7 +624,6 @@ impl Fetch<'_> {
     /// Hands the driver the response to the request it last sent, or the
     /// failure to get one, at time `now`.
     pub fn receive(&mut self, response: Result<Response, NetworkFailure>, now: Duration) {
-        self.unsend();
         self.now = self.now.max(now);
         let state = std::mem::replace(&mut self.state, State::Done(None));
         self.in_preflight = matches!(state, State::AwaitPreflight);
@@ -698,12 +689,20 @@ impl Fetch<'_> {
         if !(100..=999).contains(&status) {
             return self.fail(Refusal::InvalidResponse { status });
         }
+        // One pass over the names finds what the CORS check and the CORS
+        // filter read.
+        let scan = if self.tainting == ResponseTainting::Cors {
+            ResponseScan::of(&response.headers)
+        } else {
+            ResponseScan::default()
+        };
         // fetch#http-fetch: the CORS check, on every response including redirects.
         if self.tainting == ResponseTainting::Cors {
-            if let Err(e) = crate::cors::cors_check(
+            if let Err(e) = crate::cors::cors_check_scanned(
                 self.serialized_origin(),
                 self.request.credentials,
                 &response.headers,
+                &scan,
             ) {
                 return self.fail(Refusal::CorsCheck(e));
             }
@@ -719,9 +718,11 @@ impl Fetch<'_> {
             if self.request.redirect != RedirectMode::Manual {
                 let location = response.headers.get(b"location");
                 match location.as_deref() {
-                    None if knobs.redirect_needs_location => return self.finish_with(response),
+                    None if knobs.redirect_needs_location => {
+                        return self.finish_with(response, &scan);
+                    }
                     Some([]) if knobs.empty_location == EmptyLocation::NoRedirect => {
-                        return self.finish_with(response);
+                        return self.finish_with(response, &scan);
                     }
                     Some([]) if knobs.empty_location == EmptyLocation::Fails => {
                         return self.fail(Refusal::InvalidRedirectLocation {
@@ -740,20 +741,21 @@ impl Fetch<'_> {
                 _ => {
                     return match self.redirect(&response) {
                         Ok(true) => self.state = State::MainFetch,
-                        Ok(false) => self.finish_with(response),
+                        Ok(false) => self.finish_with(response, &scan),
                         Err(e) => self.fail(e),
                     };
                 }
             }
         }
-        self.finish_with(response);
+        self.finish_with(response, &scan);
     }
 
-    fn finish_with(&mut self, response: Response) {
-        let filtered = response::filter(
+    fn finish_with(&mut self, response: Response, scan: &ResponseScan) {
+        let filtered = response::filter_scanned(
             self.tainting,
             response,
-            self.current_url(),
+            scan,
+            self.current_url().clone(),
             self.url_list_len(),
             self.request.credentials,
         );
@@ -1044,17 +1046,15 @@ impl Fetch<'_> {
     fn preflight_outgoing(&mut self) -> OutgoingRef<'_> {
         self.requests += 1;
         self.preflights += 1;
-        let mut headers = std::mem::take(&mut self.preflight_headers);
-        headers.truncate_to((0, 0));
-        // Room for the three preflight headers and the five the browser adds.
-        headers.reserve(8, 256);
+        let mut headers = std::mem::take(&mut self.out);
+        headers.clear();
         preflight::write_preflight_headers(&mut headers, &self.method, |f| self.for_each_unsafe(f));
         self.add_network_headers(&mut headers, ResponseTainting::Cors, b"OPTIONS", true);
-        self.preflight_headers = headers;
+        self.out = headers;
         OutgoingRef {
             method: b"OPTIONS",
             url: self.current_url(),
-            headers: &self.preflight_headers,
+            headers: &self.out,
             body: None,
             is_preflight: true,
             credentials: false,
@@ -1063,10 +1063,10 @@ impl Fetch<'_> {
 
     fn actual_outgoing(&mut self) -> OutgoingRef<'_> {
         self.requests += 1;
-        // The browser's headers go after the request's own, in place (room
-        // was made when the fetch started); `unsend` takes them back off.
-        let mut headers = std::mem::take(&mut self.headers);
-        self.sent_mark = Some(headers.mark());
+        // The request's own headers, then the browser's.
+        let mut headers = std::mem::take(&mut self.out);
+        headers.clear();
+        headers.extend_from(&self.headers);
         match &self.body {
             Some(b) => {
                 let mut digits = [0u8; 20];
@@ -1079,7 +1079,7 @@ impl Fetch<'_> {
             None => {}
         }
         self.add_network_headers(&mut headers, self.tainting, &self.method, false);
-        self.headers = headers;
+        self.out = headers;
         let credentials = match self.request.credentials {
             CredentialsMode::Include => true,
             CredentialsMode::SameOrigin => self.tainting == ResponseTainting::Basic,
@@ -1088,7 +1088,7 @@ impl Fetch<'_> {
         OutgoingRef {
             method: &self.method,
             url: self.current_url(),
-            headers: &self.headers,
+            headers: &self.out,
             body: self.body.as_deref(),
             is_preflight: false,
             credentials,
@@ -1117,6 +1117,56 @@ impl Fetch<'_> {
             _ => false,
         };
         blocked.then_some(policy)
+    }
+}
+
+impl Drop for Fetch<'_> {
+    fn drop(&mut self) {
+        spare::give_back(std::mem::take(&mut self.out).into_spare());
+        spare::give_back(std::mem::take(&mut self.headers).into_spare());
+    }
+}
+
+/// A per-thread pool of header buffers for the requests fetches send: an
+/// embedder running millions of fetches on a thread reuses a few buffers
+/// instead of allocating one per fetch.
+mod spare {
+    use std::cell::RefCell;
+
+    /// Buffers kept per thread, at most.
+    const KEPT: usize = 8;
+    /// A buffer larger than this is freed, not kept.
+    const MAX_CAPACITY: usize = 4096;
+    /// The capacity of a new buffer: a typical request and the headers the
+    /// browser adds.
+    const NEW_CAPACITY: usize = 512;
+
+    thread_local! {
+        static POOL: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// A buffer from the pool, or a new one.
+    pub(super) fn take() -> Vec<u8> {
+        POOL.try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop()))
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Vec::with_capacity(NEW_CAPACITY))
+    }
+
+    /// Returns a buffer to the pool (or frees it).
+    pub(super) fn give_back(buf: Vec<u8>) {
+        // Only buffers with the room a request needs are worth keeping.
+        if !(NEW_CAPACITY..=MAX_CAPACITY).contains(&buf.capacity()) {
+            return;
+        }
+        // During thread teardown the pool may be gone: then it is freed.
+        let _ = POOL.try_with(|p| {
+            if let Ok(mut p) = p.try_borrow_mut() {
+                if p.len() < KEPT {
+                    p.push(buf);
+                }
+            }
+        });
     }
 }
 

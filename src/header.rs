@@ -70,6 +70,16 @@ fn read_at(buf: &[u8], pos: usize) -> Option<(Header<'_>, usize)> {
     Some((Header { name, value }, pos + 2 * LEN + name_len + value_len))
 }
 
+/// Where the header that starts at `pos` ends, without reading it.
+#[inline(always)]
+fn skip_at(buf: &[u8], pos: usize) -> Option<usize> {
+    let (lens, rest) = buf.get(pos..)?.split_first_chunk::<{ 2 * LEN }>()?;
+    let (n, v) = lens.split_at(LEN);
+    let len = usize::from_ne_bytes(n.try_into().ok()?)
+        .checked_add(usize::from_ne_bytes(v.try_into().ok()?))?;
+    (len <= rest.len()).then_some(pos + 2 * LEN + len)
+}
+
 impl HeaderList {
     /// An empty list.
     pub fn new() -> HeaderList {
@@ -81,18 +91,6 @@ impl HeaderList {
         HeaderList {
             buf: Vec::with_capacity(bytes + headers * 2 * LEN),
             count: 0,
-        }
-    }
-
-    /// Makes room for `headers` more headers of `bytes` bytes in all.
-    pub(crate) fn reserve(&mut self, headers: usize, bytes: usize) {
-        let need = bytes + headers * 2 * LEN;
-        if self.buf.capacity() - self.buf.len() < need {
-            // A new buffer and a copy, not `Vec::reserve`: glibc's `realloc`
-            // bypasses its per-thread cache and costs more.
-            let mut buf = Vec::with_capacity(self.buf.len() + need);
-            buf.extend_from_slice(&self.buf);
-            self.buf = buf;
         }
     }
 
@@ -120,6 +118,24 @@ impl HeaderList {
         let value_len = self.buf.len() - value_start;
         self.buf[start + LEN..start + 2 * LEN].copy_from_slice(&value_len.to_ne_bytes());
         self.count += 1;
+    }
+
+    /// An empty list that writes into `buf` (emptied first), keeping its
+    /// capacity.
+    pub(crate) fn from_spare(mut buf: Vec<u8>) -> HeaderList {
+        buf.clear();
+        HeaderList { buf, count: 0 }
+    }
+
+    /// The list's buffer, for reuse.
+    pub(crate) fn into_spare(self) -> Vec<u8> {
+        self.buf
+    }
+
+    /// Empties the list, keeping its capacity.
+    pub(crate) fn clear(&mut self) {
+        self.buf.clear();
+        self.count = 0;
     }
 
     /// The list's length and buffer size, for [`HeaderList::truncate_to`].
@@ -211,6 +227,52 @@ impl HeaderList {
     /// Whether the list is empty.
     pub fn is_empty(&self) -> bool {
         self.count == 0
+    }
+
+    /// Calls `f` with each header and where it starts in the buffer (for
+    /// [`HeaderList::at`]), in order.
+    #[inline(always)]
+    pub(crate) fn for_each_at(&self, mut f: impl FnMut(usize, Header<'_>)) {
+        let mut pos = 0usize;
+        while let Some((h, next)) = read_at(&self.buf, pos) {
+            f(pos, h);
+            pos = next;
+        }
+    }
+
+    /// The header that starts at `pos` (from [`HeaderList::for_each_at`]).
+    #[inline]
+    pub(crate) fn at(&self, pos: usize) -> Option<Header<'_>> {
+        read_at(&self.buf, pos).map(|(h, _)| h)
+    }
+
+    /// Keeps only the headers whose index `keep` answers true for, in
+    /// place; the names and values are not read.
+    pub(crate) fn retain_by_index(&mut self, mut keep: impl FnMut(usize) -> bool) {
+        // As `retain`, moving each run of kept headers at once.
+        let (mut read, mut write, mut run) = (0usize, 0usize, 0usize);
+        let mut kept = 0usize;
+        for i in 0..self.count {
+            let Some(next) = skip_at(&self.buf, read) else {
+                break;
+            };
+            if keep(i) {
+                kept += 1;
+            } else {
+                if write != run {
+                    self.buf.copy_within(run..read, write);
+                }
+                write += read - run;
+                run = next;
+            }
+            read = next;
+        }
+        if write != run {
+            self.buf.copy_within(run..read, write);
+        }
+        write += read - run;
+        self.buf.truncate(write);
+        self.count = kept;
     }
 
     /// Keeps only the headers for which `keep` returns true, in place.
@@ -401,7 +463,7 @@ pub fn is_cors_unsafe_request_header_byte(b: u8) -> bool {
 /// matches a lower-case letter of `lower` when it equals it once bit 0x20
 /// is set; any other byte of `lower` must match exactly.
 #[inline(always)]
-fn eq_lower(name: &[u8], lower: &[u8]) -> bool {
+pub(crate) fn eq_lower(name: &[u8], lower: &[u8]) -> bool {
     let n = lower.len();
     if name.len() != n {
         return false;

@@ -111,17 +111,12 @@ pub fn cors_exposed_header_names(
     headers: &HeaderList,
     credentials: CredentialsMode,
 ) -> Exposed<'_> {
-    let exposed = ExposedNames::of(headers, credentials);
-    if exposed.all {
-        Exposed::All
-    } else {
-        Exposed::Names(
-            exposed.names[..exposed.count]
-                .iter()
-                .chain(&exposed.more)
-                .copied()
-                .collect(),
-        )
+    let scan = ResponseScan::of(headers);
+    match ExposedNames::of(headers, &scan, credentials) {
+        ExposedNames::All => Exposed::All,
+        ExposedNames::Some { names, count, more } => {
+            Exposed::Names(names[..count].iter().chain(&more).copied().collect())
+        }
     }
 }
 
@@ -134,76 +129,239 @@ pub enum Exposed<'a> {
     Names(Vec<&'a [u8]>),
 }
 
+/// What the CORS check and the CORS filter ask of a response's header
+/// names, classified once per name (by length first, then one
+/// case-insensitive comparison).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NameKind {
+    /// A CORS-safelisted response-header name that is always visible
+    /// (`fetch#cors-safelisted-response-header-name`, the fixed list).
+    Safelisted,
+    /// A forbidden response-header name (`Set-Cookie`, `Set-Cookie2`).
+    Forbidden,
+    /// `Access-Control-Allow-Origin`.
+    AllowOrigin,
+    /// `Access-Control-Allow-Credentials`.
+    AllowCredentials,
+    /// `Access-Control-Expose-Headers`.
+    ExposeHeaders,
+    /// Any other name.
+    Other,
+}
+
+impl NameKind {
+    #[inline(always)]
+    pub(crate) fn of(name: &[u8]) -> NameKind {
+        use header::eq_lower;
+        let is = |lower: &[u8]| eq_lower(name, lower);
+        match name.len() {
+            6 if is(b"pragma") => NameKind::Safelisted,
+            7 if is(b"expires") => NameKind::Safelisted,
+            10 if is(b"set-cookie") => NameKind::Forbidden,
+            11 if is(b"set-cookie2") => NameKind::Forbidden,
+            12 if is(b"content-type") => NameKind::Safelisted,
+            13 if is(b"cache-control") || is(b"last-modified") => NameKind::Safelisted,
+            14 if is(b"content-length") => NameKind::Safelisted,
+            16 if is(b"content-language") => NameKind::Safelisted,
+            27 if is(b"access-control-allow-origin") => NameKind::AllowOrigin,
+            29 if is(b"access-control-expose-headers") => NameKind::ExposeHeaders,
+            32 if is(b"access-control-allow-credentials") => NameKind::AllowCredentials,
+            _ => NameKind::Other,
+        }
+    }
+}
+
+/// Where the headers the CORS check and the CORS filter read are in a
+/// response's header list: the first of each name (a position for
+/// [`HeaderList::at`]) and whether there is more than one. One pass over
+/// the list serves both.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ResponseScan {
+    pub(crate) allow_origin: Found,
+    pub(crate) allow_credentials: Found,
+    pub(crate) expose_headers: Found,
+    /// Of the first 64 headers, by index: those always visible
+    /// ([`NameKind::Safelisted`]) and those never visible
+    /// ([`NameKind::Forbidden`]).
+    safelisted: u64,
+    forbidden: u64,
+    /// The number of headers.
+    count: usize,
+}
+
+/// The first header of a name, and whether another follows.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Found {
+    pub(crate) first: Option<usize>,
+    pub(crate) more: bool,
+}
+
+impl Found {
+    #[inline(always)]
+    fn add(&mut self, pos: usize) {
+        if self.first.is_none() {
+            self.first = Some(pos);
+        } else {
+            self.more = true;
+        }
+    }
+
+    /// The first value, from the list scanned.
+    #[inline]
+    pub(crate) fn value<'a>(&self, headers: &'a HeaderList) -> Option<&'a [u8]> {
+        self.first.and_then(|p| headers.at(p)).map(|h| h.value)
+    }
+}
+
+impl ResponseScan {
+    #[inline]
+    pub(crate) fn of(headers: &HeaderList) -> ResponseScan {
+        let mut scan = ResponseScan::default();
+        let mut i = 0usize;
+        headers.for_each_at(|pos, h| {
+            let bit = if i < 64 { 1u64 << i } else { 0 };
+            match NameKind::of(h.name) {
+                NameKind::Safelisted => scan.safelisted |= bit,
+                NameKind::Forbidden => scan.forbidden |= bit,
+                NameKind::AllowOrigin => scan.allow_origin.add(pos),
+                NameKind::AllowCredentials => scan.allow_credentials.add(pos),
+                NameKind::ExposeHeaders => scan.expose_headers.add(pos),
+                NameKind::Other => {}
+            }
+            i += 1;
+        });
+        scan.count = i;
+        scan
+    }
+}
+
 /// The CORS-exposed header-name list of a response, parsed once
 /// (`fetch#main-fetch`, tainting `cors`): `Access-Control-Expose-Headers`
 /// tokens; `*` without credentials exposes every name; a value that does
 /// not parse exposes nothing.
-struct ExposedNames<'a> {
-    all: bool,
-    /// The first names, on the stack; `more` holds any beyond them.
-    names: [&'a [u8]; 16],
-    count: usize,
-    more: Vec<&'a [u8]>,
-}
-
-/// Whether `name` is one of `names`, ignoring ASCII case.
-#[inline]
-fn exposed_in(names: &[&[u8]], name: &[u8]) -> bool {
-    names.iter().any(|n| header::eq_ignore_case(n, name))
+enum ExposedNames<'a> {
+    All,
+    Some {
+        /// The first names, on the stack; `more` holds any beyond them.
+        names: [&'a [u8]; 8],
+        count: usize,
+        more: Vec<&'a [u8]>,
+    },
 }
 
 impl<'a> ExposedNames<'a> {
     #[inline]
-    fn of(headers: &'a HeaderList, credentials: CredentialsMode) -> ExposedNames<'a> {
-        let mut names: [&'a [u8]; 16] = [&[]; 16];
+    fn of(
+        headers: &'a HeaderList,
+        scan: &ResponseScan,
+        credentials: CredentialsMode,
+    ) -> ExposedNames<'a> {
+        let mut names: [&'a [u8]; 8] = [&[]; 8];
         let mut count = 0usize;
         let mut more = Vec::new();
         let mut star = false;
-        for h in headers {
-            if h.name.len() == 29
-                && h.name
-                    .eq_ignore_ascii_case(b"access-control-expose-headers")
-            {
-                let parsed = header::for_each_token(h.value, |t| {
-                    star |= t == b"*";
-                    match names.get_mut(count) {
-                        Some(slot) => *slot = t,
-                        None => more.push(t),
+        let mut parse = |value: &'a [u8]| {
+            header::for_each_token(value, |t| {
+                star |= t == b"*";
+                match names.get_mut(count) {
+                    Some(slot) => {
+                        *slot = t;
+                        count += 1;
                     }
-                    count += 1;
-                });
-                if parsed.is_err() {
-                    return ExposedNames {
-                        all: false,
-                        names: [&[]; 16],
-                        count: 0,
-                        more: Vec::new(),
-                    };
+                    None => more.push(t),
                 }
-            }
+            })
+        };
+        let parsed = match (scan.expose_headers.value(headers), scan.expose_headers.more) {
+            (None, _) => Ok(()),
+            (Some(value), false) => parse(value),
+            // Several headers: each value in turn, as their combination.
+            (Some(_), true) => headers
+                .values(b"access-control-expose-headers")
+                .try_for_each(&mut parse),
+        };
+        if parsed.is_err() {
+            return ExposedNames::Some {
+                names,
+                count: 0,
+                more: Vec::new(),
+            };
         }
-        ExposedNames {
-            all: star && credentials != CredentialsMode::Include,
-            names,
-            count: count.min(16),
-            more,
+        if star && credentials != CredentialsMode::Include {
+            return ExposedNames::All;
         }
+        ExposedNames::Some { names, count, more }
     }
 
     /// Whether a header is visible (`fetch#concept-filtered-response-cors`):
     /// a CORS-safelisted response-header name given the list, never
     /// `Set-Cookie`/`Set-Cookie2`.
-    #[inline]
+    #[inline(always)]
     fn visible(&self, name: &[u8]) -> bool {
-        // A safelisted name is never a forbidden one: that answers first.
-        if header::is_always_safelisted_response_header_name(name) {
-            return true;
+        match NameKind::of(name) {
+            // A safelisted name is never a forbidden one.
+            NameKind::Safelisted => true,
+            NameKind::Forbidden => false,
+            _ => match self {
+                ExposedNames::All => true,
+                ExposedNames::Some { names, count, more } => {
+                    // Loops, not a chained iterator: this runs per header.
+                    for n in &names[..*count] {
+                        if header::eq_ignore_case(n, name) {
+                            return true;
+                        }
+                    }
+                    for n in more {
+                        if header::eq_ignore_case(n, name) {
+                            return true;
+                        }
+                    }
+                    false
+                }
+            },
         }
-        (self.all
-            || exposed_in(&self.names[..self.count], name)
-            || (!self.more.is_empty() && exposed_in(&self.more, name)))
-            && !header::is_forbidden_response_header_name(name)
     }
+}
+
+/// Which of a response's headers (at most 64, by index) a script sees
+/// under the CORS filter (`fetch#concept-filtered-response-cors`), from
+/// its scan: the safelisted ones, and the exposed ones that are not
+/// forbidden.
+#[inline]
+fn cors_visible_bits(
+    headers: &HeaderList,
+    scan: &ResponseScan,
+    credentials: CredentialsMode,
+) -> u64 {
+    let all = if scan.count >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << scan.count) - 1
+    };
+    if scan.expose_headers.first.is_none() {
+        return scan.safelisted;
+    }
+    let (names, count, more) = match ExposedNames::of(headers, scan, credentials) {
+        ExposedNames::All => return all & !scan.forbidden,
+        ExposedNames::Some { names, count, more } => (names, count, more),
+    };
+    let listed = |name: &[u8]| {
+        names[..count]
+            .iter()
+            .any(|n| header::eq_ignore_case(n, name))
+            || more.iter().any(|n| header::eq_ignore_case(n, name))
+    };
+    // Only the names neither safelisted nor forbidden are looked up.
+    let candidates = all & !scan.safelisted & !scan.forbidden;
+    let mut visible = scan.safelisted;
+    if count > 0 {
+        for (i, h) in headers.iter().enumerate() {
+            if candidates >> i & 1 == 1 && listed(h.name) {
+                visible |= 1 << i;
+            }
+        }
+    }
+    visible
 }
 
 /// Builds the filtered response for a response tainting
@@ -211,8 +369,32 @@ impl<'a> ExposedNames<'a> {
 /// response and filtering its headers in place.
 pub fn filter(
     tainting: crate::request::ResponseTainting,
-    mut response: Response,
+    response: Response,
     url: &Url,
+    url_list_len: usize,
+    credentials: CredentialsMode,
+) -> FilteredResponse {
+    let scan = match tainting {
+        crate::request::ResponseTainting::Cors => ResponseScan::of(&response.headers),
+        _ => ResponseScan::default(),
+    };
+    filter_scanned(
+        tainting,
+        response,
+        &scan,
+        url.clone(),
+        url_list_len,
+        credentials,
+    )
+}
+
+/// [`filter`] of a response already scanned (`scan` is of its headers,
+/// read only for tainting `cors`), taking the URL.
+pub(crate) fn filter_scanned(
+    tainting: crate::request::ResponseTainting,
+    mut response: Response,
+    scan: &ResponseScan,
+    url: Url,
     url_list_len: usize,
     credentials: CredentialsMode,
 ) -> FilteredResponse {
@@ -221,45 +403,39 @@ pub fn filter(
         T::Basic => {
             response
                 .headers
-                .retain(|h| !header::is_forbidden_response_header_name(h.name));
+                .retain(|h| NameKind::of(h.name) != NameKind::Forbidden);
             FilteredResponse {
                 response_type: ResponseType::Basic,
                 status: response.status,
-                url: Some(url.clone()),
+                url: Some(url),
                 redirected: url_list_len > 1,
                 headers: response.headers,
             }
         }
         T::Cors => {
             // Decide visibility against the unfiltered list first (the
-            // exposure header itself may be filtered out).
-            let mut keep = Vec::new();
-            let mut keep_bits = 0u64;
-            {
-                let exposed = ExposedNames::of(&response.headers, credentials);
-                for (i, h) in response.headers.iter().enumerate() {
-                    let visible = exposed.visible(h.name);
-                    if i < 64 {
-                        keep_bits |= u64::from(visible) << i;
-                    } else {
-                        keep.push(visible);
-                    }
-                }
-            }
-            let mut i = 0usize;
-            response.headers.retain(|_| {
-                let k = if i < 64 {
-                    keep_bits >> i & 1 == 1
-                } else {
-                    keep.get(i - 64).copied().unwrap_or(false)
+            // exposure header itself may be filtered out), then drop the
+            // others in place.
+            if scan.count <= 64 {
+                let keep = cors_visible_bits(&response.headers, scan, credentials);
+                response.headers.retain_by_index(|i| keep >> i & 1 == 1);
+            } else {
+                let keep: Vec<bool> = {
+                    let exposed = ExposedNames::of(&response.headers, scan, credentials);
+                    response
+                        .headers
+                        .iter()
+                        .map(|h| exposed.visible(h.name))
+                        .collect()
                 };
-                i += 1;
-                k
-            });
+                response
+                    .headers
+                    .retain_by_index(|i| keep.get(i).copied().unwrap_or(false));
+            }
             FilteredResponse {
                 response_type: ResponseType::Cors,
                 status: response.status,
-                url: Some(url.clone()),
+                url: Some(url),
                 redirected: url_list_len > 1,
                 headers: response.headers,
             }

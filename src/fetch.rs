@@ -19,8 +19,7 @@ use crate::origin::{Host, Origin};
 use crate::preflight::{self, ActualRequest};
 use crate::profile::{EmptyLocation, Profile, SecFetch};
 use crate::request::{
-    self, CheckedRequest, CredentialsMode, Decision, Mode, RedirectMode, ReferrerPolicy, Request,
-    ResponseTainting,
+    self, CredentialsMode, Decision, Mode, RedirectMode, ReferrerPolicy, Request, ResponseTainting,
 };
 use crate::response::{self, FilteredResponse, Response, ResponseScan};
 use crate::site::{Psl, SiteMemo};
@@ -135,9 +134,10 @@ impl Policy {
         request: Request,
         now: Duration,
     ) -> Fetch<'p> {
-        let (state, mut request) = match request::check_script_request(request) {
-            Ok(CheckedRequest { request }) => (State::MainFetch, request),
-            Err(e) => (State::Done(Some(Err(e))), empty_request()),
+        let mut request = request;
+        let state = match request::check_script_request_in_place(&mut request) {
+            Ok(()) => State::MainFetch,
+            Err(e) => State::Done(Some(Err(e))),
         };
         // The fetch works on the request's method, headers and body, which
         // redirects may rewrite; they move out of the request, uncopied.
@@ -167,6 +167,7 @@ impl Policy {
             sticky_headers: None,
             force_preflight: false,
             same_origin: false,
+            trustworthy: false,
             site: None,
             origin_serialized,
             tainted: false,
@@ -183,18 +184,6 @@ impl Policy {
             requests: 0,
         }
     }
-}
-
-fn empty_request() -> Request {
-    // Only used once the fetch is already done; any valid URL serves.
-    let url = Url::parse("about:blank").unwrap_or_else(|_| unreachable_url());
-    Request::new(url, Origin::new_opaque())
-}
-
-#[allow(clippy::unwrap_used)]
-fn unreachable_url() -> Url {
-    // `about:blank` always parses; this path exists only to avoid a panic path.
-    Url::parse("data:,").expect("static URL")
 }
 
 /// What the driver wants next: from [`Fetch::poll`] with an owned
@@ -403,6 +392,9 @@ pub struct Fetch<'p> {
     /// Whether the request's origin is the current URL's, worked out when
     /// main fetch starts on it.
     same_origin: bool,
+    /// Whether the current URL is potentially trustworthy, worked out when
+    /// main fetch starts on it.
+    trustworthy: bool,
     /// `Sec-Fetch-Site` for the current URL list, once worked out.
     site: Option<&'static str>,
     body: Option<Vec<u8>>,
@@ -533,6 +525,7 @@ impl Fetch<'_> {
             return Ok(None);
         }
         self.same_origin = self.request.origin.same_origin_with_url(self.current_url());
+        self.trustworthy = is_potentially_trustworthy(self.current_url());
         let (known, headers, profile) = (self.unsafe_names, &self.headers, &self.policy.profile);
         let sticky = self.sticky_headers.is_some() || self.force_preflight;
         let decision = request::decide_at(
@@ -955,9 +948,7 @@ impl Fetch<'_> {
         let Some(tuple) = origin.as_tuple() else {
             return false;
         };
-        let url = self.current_url();
-        let downgrade =
-            tuple.scheme() == crate::origin::Scheme::Https && !is_potentially_trustworthy(url);
+        let downgrade = tuple.scheme() == crate::origin::Scheme::Https && !self.trustworthy;
         match self.request.referrer_policy {
             ReferrerPolicy::NoReferrer => false,
             ReferrerPolicy::NoReferrerWhenDowngrade
@@ -1014,7 +1005,7 @@ impl Fetch<'_> {
     fn sends_metadata(&self) -> bool {
         match self.policy.profile.sec_fetch {
             SecFetch::Never => false,
-            SecFetch::TrustworthyOnly => is_potentially_trustworthy(self.current_url()),
+            SecFetch::TrustworthyOnly => self.trustworthy,
             SecFetch::Always => true,
         }
     }
@@ -1033,8 +1024,11 @@ impl Fetch<'_> {
             if same {
                 continue;
             }
-            let o = Origin::of(url);
-            if self.policy.same_site(origin, &o) {
+            if self
+                .policy
+                .sites
+                .same_site_with_url(&self.policy.psl, origin, url)
+            {
                 site = "same-site";
             } else {
                 return "cross-site";

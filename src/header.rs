@@ -97,10 +97,18 @@ impl HeaderList {
     /// Appends a header (`fetch#concept-header-list-append`), keeping the
     /// name's case as given.
     pub fn append(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
-        let (name, value) = (name.as_ref(), value.as_ref());
+        self.append_bytes(name.as_ref(), value.as_ref());
+    }
+
+    /// [`HeaderList::append`] of byte strings, not generic, so every caller
+    /// shares one copy.
+    #[inline]
+    fn append_bytes(&mut self, name: &[u8], value: &[u8]) {
+        let mut lens = [0u8; 2 * LEN];
+        lens[..LEN].copy_from_slice(&name.len().to_ne_bytes());
+        lens[LEN..].copy_from_slice(&value.len().to_ne_bytes());
         self.buf.reserve(2 * LEN + name.len() + value.len());
-        self.buf.extend_from_slice(&name.len().to_ne_bytes());
-        self.buf.extend_from_slice(&value.len().to_ne_bytes());
+        self.buf.extend_from_slice(&lens);
         self.buf.extend_from_slice(name);
         self.buf.extend_from_slice(value);
         self.count += 1;

@@ -325,6 +325,22 @@ impl SiteMemo {
         }
     }
 
+    /// Same site (`html#same-site`) of an origin and a URL's origin,
+    /// without building the URL's origin where both hosts are domains.
+    pub(crate) fn same_site_with_url(&self, psl: &Psl, a: &Origin, url: &url::Url) -> bool {
+        if let Origin::Tuple(ta) = a {
+            if let (Host::Domain(da), Some(url::Host::Domain(db)), Some(scheme)) = (
+                ta.host(),
+                url.host(),
+                crate::origin::Scheme::from_url_scheme(url.scheme()),
+            ) {
+                return scheme == ta.scheme()
+                    && self.domains_same_site(psl, da.as_bytes(), db.as_bytes());
+            }
+        }
+        self.same_site(psl, a, &Origin::of(url))
+    }
+
     /// [`site_host_eq`] with the registrable domains remembered.
     fn site_host_eq(&self, psl: &Psl, a: &Host, b: &Host) -> bool {
         // Equal hosts have equal registrable domains, or none each.
@@ -335,23 +351,35 @@ impl SiteMemo {
             // An IP address has no registrable domain: no list walk.
             return site_host_eq(a, b, psl);
         };
+        self.domains_same_site(psl, da.as_bytes(), db.as_bytes())
+    }
+
+    /// Whether two domains (ASCII, lower case) have the same registrable
+    /// domain, or are equal.
+    fn domains_same_site(&self, psl: &Psl, da: &[u8], db: &[u8]) -> bool {
+        if da == db {
+            return true;
+        }
         let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((x, y, eq)) = &memo.recent {
-            if x == da && y == db {
+            if x.as_bytes() == da && y.as_bytes() == db {
                 return *eq;
             }
         }
         let ra = registrable_start(&mut memo.starts, psl, da);
         let rb = registrable_start(&mut memo.starts, psl, db);
         let eq = match (ra, rb) {
-            (Some(x), Some(y)) => da.as_bytes().get(x..) == db.as_bytes().get(y..),
+            (Some(x), Some(y)) => da.get(x..) == db.get(y..),
             // Neither has one: same site only if the hosts are equal, and
             // they are not.
             _ => false,
         };
         // Kept only when copying the pair does not allocate.
-        if da.is_inline() && db.is_inline() {
-            memo.recent = Some((da.clone(), db.clone(), eq));
+        if let (Ok(a), Ok(b)) = (std::str::from_utf8(da), std::str::from_utf8(db)) {
+            let (a, b) = (Domain::new(a), Domain::new(b));
+            if a.is_inline() && b.is_inline() {
+                memo.recent = Some((a, b, eq));
+            }
         }
         eq
     }
@@ -361,14 +389,15 @@ type Starts = std::collections::HashMap<Box<[u8]>, Option<u16>, foldhash::fast::
 
 /// Where the registrable domain of `domain` starts, from the memo or the
 /// list (then remembered).
-fn registrable_start(starts: &mut Starts, psl: &Psl, domain: &Domain) -> Option<usize> {
-    let bytes = domain.as_bytes();
+fn registrable_start(starts: &mut Starts, psl: &Psl, bytes: &[u8]) -> Option<usize> {
     if let Some(start) = starts.get(bytes) {
         return start.map(usize::from);
     }
+    // Domains are ASCII; a host that is not has no registrable domain.
+    let domain = std::str::from_utf8(bytes).ok()?;
     // `registrable_domain` returns a suffix of the domain.
     let start = psl
-        .registrable_domain(domain.as_str())
+        .registrable_domain(domain)
         .map(|rd| bytes.len() - rd.len());
     if let Ok(stored) = start.map(u16::try_from).transpose() {
         if starts.len() >= SITE_MEMO_MAX {

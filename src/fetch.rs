@@ -154,7 +154,18 @@ impl Policy {
             spare::give_back(std::mem::replace(&mut headers, with).into_spare());
         }
         let method = std::mem::take(&mut request.method);
-        let body = request.body.take();
+        let original_get_or_head = method == b"GET" || method == b"HEAD";
+        let Request {
+            url,
+            origin,
+            body,
+            mode,
+            credentials,
+            redirect: redirect_mode,
+            use_cors_preflight,
+            referrer_policy,
+            ..
+        } = request;
         Fetch {
             policy: self,
             partition,
@@ -174,7 +185,14 @@ impl Policy {
             cross_origin_hop: false,
             in_preflight: false,
             method_rewritten: false,
-            request,
+            first_url: Some(url),
+            original_get_or_head,
+            origin,
+            mode,
+            credentials,
+            redirect_mode,
+            use_cors_preflight,
+            referrer_policy,
             tainting: ResponseTainting::Basic,
             redirect_count: 0,
             preflight_branch: false,
@@ -358,9 +376,21 @@ enum State {
 pub struct Fetch<'p> {
     policy: &'p Policy,
     partition: &'p str,
-    request: Request,
-    /// The URL list after its first URL (`request.url`): one per redirect.
+    /// The request's first URL, until the response that ends the fetch
+    /// takes it (see [`Fetch::current_url`]).
+    first_url: Option<Url>,
+    /// The URL list after its first URL: one per redirect.
     url_list: Vec<Url>,
+    /// The request's origin.
+    origin: Origin,
+    mode: Mode,
+    credentials: CredentialsMode,
+    redirect_mode: RedirectMode,
+    use_cors_preflight: bool,
+    referrer_policy: ReferrerPolicy,
+    /// Whether the script's method was `GET` or `HEAD` (redirects may
+    /// rewrite `method`).
+    original_get_or_head: bool,
     /// The request origin's serialization, computed once.
     origin_serialized: Serialized,
     /// Whether the redirect-taint is not "same-origin" (`Origin: null`).
@@ -420,18 +450,35 @@ impl Fetch<'_> {
         self.preflights
     }
 
-    /// The request's current URL.
+    /// The request's current URL. Once the fetch has yielded a response,
+    /// that URL has moved into the response ([`FilteredResponse::url`]):
+    /// this then returns the URL before it in the URL list, or
+    /// `about:blank` when there was none.
     pub fn current_url(&self) -> &Url {
-        self.url_list.last().unwrap_or(&self.request.url)
+        match (self.url_list.last(), &self.first_url) {
+            (Some(url), _) | (None, Some(url)) => url,
+            (None, None) => about_blank(),
+        }
+    }
+
+    /// Moves the current URL out, for the response that ends the fetch.
+    fn take_current_url(&mut self) -> Url {
+        match self.url_list.pop() {
+            Some(url) => url,
+            None => self
+                .first_url
+                .take()
+                .unwrap_or_else(|| about_blank().clone()),
+        }
     }
 
     /// The whole URL list (`fetch#concept-request-url-list`).
     fn urls(&self) -> impl Iterator<Item = &Url> {
-        std::iter::once(&self.request.url).chain(&self.url_list)
+        self.first_url.iter().chain(&self.url_list)
     }
 
     fn url_list_len(&self) -> usize {
-        1 + self.url_list.len()
+        usize::from(self.first_url.is_some()) + self.url_list.len()
     }
 
     /// What to do next. After [`Step::Send`], hand the response to
@@ -519,17 +566,19 @@ impl Fetch<'_> {
                 response,
                 url,
                 self.url_list_len(),
-                self.request.credentials,
+                self.credentials,
             );
             self.finish(Ok(filtered));
             return Ok(None);
         }
-        self.same_origin = self.request.origin.same_origin_with_url(self.current_url());
+        self.same_origin = self.origin.same_origin_with_url(self.current_url());
         self.trustworthy = is_potentially_trustworthy(self.current_url());
         let (known, headers, profile) = (self.unsafe_names, &self.headers, &self.policy.profile);
         let sticky = self.sticky_headers.is_some() || self.force_preflight;
         let decision = request::decide_at(
-            &self.request,
+            self.mode,
+            self.redirect_mode,
+            self.use_cors_preflight,
             self.current_url(),
             self.same_origin,
             &self.method,
@@ -573,10 +622,10 @@ impl Fetch<'_> {
             origin,
             url: self.current_url().as_str(),
         };
-        let credentials = self.request.credentials == CredentialsMode::Include;
+        let credentials = self.credentials == CredentialsMode::Include;
         let profile = &self.policy.profile;
         let method_needs =
-            !method::is_cors_safelisted_method(&self.method) || self.request.use_cors_preflight;
+            !method::is_cors_safelisted_method(&self.method) || self.use_cors_preflight;
         // One cache lookup for the method and every CORS-unsafe name.
         let covered = self.policy.cache.covers(
             &key,
@@ -648,8 +697,8 @@ impl Fetch<'_> {
         let actual = ActualRequest {
             method: &self.method,
             headers: &self.headers,
-            credentials: self.request.credentials,
-            use_cors_preflight: self.request.use_cors_preflight,
+            credentials: self.credentials,
+            use_cors_preflight: self.use_cors_preflight,
             origin,
         };
         match preflight::validate_with(&actual, response, &self.policy.profile, |f| {
@@ -664,7 +713,7 @@ impl Fetch<'_> {
                 result.with_lists(|methods, headers| {
                     self.policy.cache.store(
                         &key,
-                        self.request.credentials == CredentialsMode::Include,
+                        self.credentials == CredentialsMode::Include,
                         methods,
                         headers,
                         result.max_age,
@@ -693,7 +742,7 @@ impl Fetch<'_> {
         if self.tainting == ResponseTainting::Cors {
             if let Err(e) = crate::cors::cors_check_scanned(
                 self.serialized_origin(),
-                self.request.credentials,
+                self.credentials,
                 &response.headers,
                 &scan,
             ) {
@@ -708,7 +757,7 @@ impl Fetch<'_> {
         }
         if response::is_redirect_status(status) {
             let knobs = &self.policy.profile.fetch;
-            if self.request.redirect != RedirectMode::Manual {
+            if self.redirect_mode != RedirectMode::Manual {
                 let location = response.headers.get(b"location");
                 match location.as_deref() {
                     None if knobs.redirect_needs_location => {
@@ -725,11 +774,11 @@ impl Fetch<'_> {
                     _ => {}
                 }
             }
-            match self.request.redirect {
+            match self.redirect_mode {
                 RedirectMode::Error => return self.fail(Refusal::RedirectModeError),
-                RedirectMode::Manual if self.request.mode != Mode::Navigate => {
-                    let url = self.current_url().clone();
-                    return self.finish(Ok(response::opaque_redirect(&url)));
+                RedirectMode::Manual if self.mode != Mode::Navigate => {
+                    let url = self.take_current_url();
+                    return self.finish(Ok(response::opaque_redirect_at(url)));
                 }
                 _ => {
                     return match self.redirect(&response) {
@@ -744,13 +793,15 @@ impl Fetch<'_> {
     }
 
     fn finish_with(&mut self, response: Response, scan: &ResponseScan) {
+        let url_list_len = self.url_list_len();
+        let url = self.take_current_url();
         let filtered = response::filter_scanned(
             self.tainting,
             response,
             scan,
-            self.current_url().clone(),
-            self.url_list_len(),
-            self.request.credentials,
+            url,
+            url_list_len,
+            self.credentials,
         );
         self.finish(Ok(filtered));
     }
@@ -801,8 +852,7 @@ impl Fetch<'_> {
         // Step 9-10.
         if has_credentials
             && (self.policy.profile.fetch.redirect_to_userinfo_fails
-                || (self.request.mode == Mode::Cors
-                    && !self.request.origin.same_origin_with_url(&location_url))
+                || (self.mode == Mode::Cors && !self.origin.same_origin_with_url(&location_url))
                 || self.tainting == ResponseTainting::Cors)
         {
             return Err(Refusal::RedirectContainsCredentials {
@@ -856,7 +906,7 @@ impl Fetch<'_> {
 
     /// The redirect-taint of the request (`fetch#concept-request-tainted-origin`).
     fn redirect_taint(&self) -> Taint {
-        let origin = &self.request.origin;
+        let origin = &self.origin;
         let same_site = |a: &Origin, b: &Origin| self.policy.same_site(a, b);
         let mut taint = Taint::SameOrigin;
         let mut last: Option<Origin> = None;
@@ -902,20 +952,20 @@ impl Fetch<'_> {
         method: &'m [u8],
     ) -> Option<&'m [u8]> {
         let serialized = self.serialized_origin();
-        let method = if self.method_rewritten
+        let get_or_head = if self.method_rewritten
             && self.policy.profile.fetch.origin_kept_after_method_rewrite
         {
-            &self.request.method[..]
+            self.original_get_or_head
         } else {
-            method
+            method == b"GET" || method == b"HEAD"
         };
         if tainting == ResponseTainting::Cors {
             return Some(serialized);
         }
-        if method == b"GET" || method == b"HEAD" {
+        if get_or_head {
             return None;
         }
-        if self.request.mode == Mode::Cors {
+        if self.mode == Mode::Cors {
             return Some(serialized);
         }
         let knobs = &self.policy.profile.fetch;
@@ -926,8 +976,8 @@ impl Fetch<'_> {
             return Some(serialized);
         }
         let url = self.current_url();
-        let origin = &self.request.origin;
-        let null = match self.request.referrer_policy {
+        let origin = &self.origin;
+        let null = match self.referrer_policy {
             ReferrerPolicy::NoReferrer => true,
             ReferrerPolicy::NoReferrerWhenDowngrade
             | ReferrerPolicy::StrictOrigin
@@ -944,12 +994,12 @@ impl Fetch<'_> {
     /// URL (the scenario knows no document URL), trimmed by the referrer
     /// policy (Referrer Policy `#determine-requests-referrer`).
     fn referer(&self) -> bool {
-        let origin = &self.request.origin;
+        let origin = &self.origin;
         let Some(tuple) = origin.as_tuple() else {
             return false;
         };
         let downgrade = tuple.scheme() == crate::origin::Scheme::Https && !self.trustworthy;
-        match self.request.referrer_policy {
+        match self.referrer_policy {
             ReferrerPolicy::NoReferrer => false,
             ReferrerPolicy::NoReferrerWhenDowngrade
             | ReferrerPolicy::StrictOrigin
@@ -983,7 +1033,7 @@ impl Fetch<'_> {
             headers.append(b"Origin", origin);
         }
         if self.sends_metadata() {
-            let navigate = self.request.mode == Mode::Navigate;
+            let navigate = self.mode == Mode::Navigate;
             headers.append(
                 "Sec-Fetch-Dest",
                 if navigate { "document" } else { "empty" },
@@ -991,7 +1041,7 @@ impl Fetch<'_> {
             let mode = if preflight {
                 "cors"
             } else {
-                self.request.mode.as_str()
+                self.mode.as_str()
             };
             headers.append("Sec-Fetch-Mode", mode);
             headers.append(
@@ -1012,7 +1062,7 @@ impl Fetch<'_> {
 
     /// `Sec-Fetch-Site` (Fetch Metadata `#sec-fetch-site-header`).
     fn sec_fetch_site(&self) -> &'static str {
-        let origin = &self.request.origin;
+        let origin = &self.origin;
         let mut site = "same-origin";
         let last = self.url_list_len() - 1;
         for (i, url) in self.urls().enumerate() {
@@ -1074,7 +1124,7 @@ impl Fetch<'_> {
         }
         self.add_network_headers(&mut headers, self.tainting, &self.method, false);
         self.out = headers;
-        let credentials = match self.request.credentials {
+        let credentials = match self.credentials {
             CredentialsMode::Include => true,
             CredentialsMode::SameOrigin => self.tainting == ResponseTainting::Basic,
             CredentialsMode::Omit => false,
@@ -1094,7 +1144,7 @@ impl Fetch<'_> {
     /// the policy value when it blocks.
     fn corp_blocks(&self, response: &Response) -> Option<Vec<u8>> {
         let policy = response.headers.get(b"cross-origin-resource-policy")?;
-        let origin = &self.request.origin;
+        let origin = &self.origin;
         let url = self.current_url();
         let blocked = match policy.as_slice() {
             b"same-origin" => !self.same_origin,
@@ -1162,6 +1212,19 @@ mod spare {
             }
         });
     }
+}
+
+/// `about:blank`, for [`Fetch::current_url`] once the fetch's URL has
+/// moved into its response.
+fn about_blank() -> &'static Url {
+    static BLANK: std::sync::LazyLock<Url> = std::sync::LazyLock::new(parse_about_blank);
+    &BLANK
+}
+
+#[allow(clippy::expect_used)]
+fn parse_about_blank() -> Url {
+    // A constant that always parses; no input reaches this.
+    Url::parse("about:blank").expect("about:blank parses")
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

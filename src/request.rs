@@ -641,7 +641,9 @@ pub fn is_bad_port(url: &Url) -> Option<u16> {
 /// ```
 pub fn decide(request: &Request, profile: &Profile) -> Result<Decision, Refusal> {
     decide_at(
-        request,
+        request.mode,
+        request.redirect,
+        request.use_cors_preflight,
         &request.url,
         request.origin.same_origin_with_url(&request.url),
         &request.method,
@@ -650,13 +652,17 @@ pub fn decide(request: &Request, profile: &Profile) -> Result<Decision, Refusal>
     )
 }
 
-/// [`decide`] for a request at one point of its fetch: its current URL,
+/// [`decide`] for a request at one point of its fetch: its mode, redirect
+/// mode and use-CORS-preflight flag, its current URL,
 /// whether that is same origin with the request's origin, its method,
 /// whether its current headers have a CORS-unsafe one (asked only
 /// when it matters), and whether its response tainting is already `cors`
 /// (after a cross-origin redirect).
+#[allow(clippy::too_many_arguments)] // the request's parts, not copied into a struct per hop
 pub(crate) fn decide_at(
-    request: &Request,
+    mode: Mode,
+    redirect: RedirectMode,
+    use_cors_preflight: bool,
     url: &Url,
     same_origin: bool,
     method: &[u8],
@@ -669,15 +675,15 @@ pub(crate) fn decide_at(
     if !tainted_cors && same_origin {
         return Ok(Decision::SameOrigin);
     }
-    if url.scheme() == "data" || request.mode == Mode::Navigate {
+    if url.scheme() == "data" || mode == Mode::Navigate {
         return Ok(Decision::Navigate);
     }
-    match request.mode {
+    match mode {
         Mode::SameOrigin => Err(Refusal::DisallowedByMode {
             url: url.to_string(),
         }),
         Mode::NoCors => {
-            if request.redirect != RedirectMode::Follow {
+            if redirect != RedirectMode::Follow {
                 return Err(Refusal::NoCorsRedirectModeNotFollow);
             }
             Ok(Decision::NoCors)
@@ -685,7 +691,7 @@ pub(crate) fn decide_at(
         _ if !matches!(url.scheme(), "http" | "https") => Err(Refusal::CorsDisabledScheme {
             url: url.to_string(),
         }),
-        _ if request.use_cors_preflight
+        _ if use_cors_preflight
             || !method::is_cors_safelisted_method(method)
             || has_unsafe_header() =>
         {

@@ -453,10 +453,15 @@ pub(crate) fn filter_scanned(
 /// The opaque-redirect filtered response
 /// (`fetch#concept-filtered-response-opaque-redirect`).
 pub fn opaque_redirect(url: &Url) -> FilteredResponse {
+    opaque_redirect_at(url.clone())
+}
+
+/// [`opaque_redirect`], taking the URL.
+pub(crate) fn opaque_redirect_at(url: Url) -> FilteredResponse {
     FilteredResponse {
         response_type: ResponseType::OpaqueRedirect,
         status: 0,
-        url: Some(url.clone()),
+        url: Some(url),
         redirected: false,
         headers: HeaderList::new(),
     }

@@ -681,7 +681,7 @@ pub fn check_trace(request: &Request, trace: &Trace) {
         // A network error: the script sees a TypeError and nothing else.
         return;
     };
-    for h in &f.headers {
+    for h in &f.headers() {
         assert!(
             !header::is_forbidden_response_header_name(h.name),
             "{:?} is visible",
@@ -691,7 +691,7 @@ pub fn check_trace(request: &Request, trace: &Trace) {
     match f.response_type {
         ResponseType::Opaque | ResponseType::OpaqueRedirect => {
             assert_eq!(f.status, 0);
-            assert!(f.headers.is_empty());
+            assert!(f.headers().is_empty());
         }
         ResponseType::Cors => {
             let last = trace

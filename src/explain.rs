@@ -172,7 +172,7 @@ pub fn narrate_exchanges(
                 "\nResult: the script gets a `{}` response, status {}, and can read: {}",
                 r.response_type.as_str(),
                 r.status,
-                if r.headers.is_empty() {
+                if r.headers().is_empty() {
                     "no headers".to_owned()
                 } else {
                     r.visible_header_names().join(", ")

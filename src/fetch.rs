@@ -733,7 +733,7 @@ impl Fetch<'_> {
         }
         // One pass over the names finds what the CORS check and the CORS
         // filter read.
-        let scan = if self.tainting == ResponseTainting::Cors {
+        let scan = if self.tainting != ResponseTainting::Opaque {
             ResponseScan::of(&response.headers)
         } else {
             ResponseScan::default()

@@ -70,16 +70,6 @@ fn read_at(buf: &[u8], pos: usize) -> Option<(Header<'_>, usize)> {
     Some((Header { name, value }, pos + 2 * LEN + name_len + value_len))
 }
 
-/// Where the header that starts at `pos` ends, without reading it.
-#[inline(always)]
-fn skip_at(buf: &[u8], pos: usize) -> Option<usize> {
-    let (lens, rest) = buf.get(pos..)?.split_first_chunk::<{ 2 * LEN }>()?;
-    let (n, v) = lens.split_at(LEN);
-    let len = usize::from_ne_bytes(n.try_into().ok()?)
-        .checked_add(usize::from_ne_bytes(v.try_into().ok()?))?;
-    (len <= rest.len()).then_some(pos + 2 * LEN + len)
-}
-
 impl HeaderList {
     /// An empty list.
     pub fn new() -> HeaderList {
@@ -252,35 +242,6 @@ impl HeaderList {
     #[inline]
     pub(crate) fn at(&self, pos: usize) -> Option<Header<'_>> {
         read_at(&self.buf, pos).map(|(h, _)| h)
-    }
-
-    /// Keeps only the headers whose index `keep` answers true for, in
-    /// place; the names and values are not read.
-    pub(crate) fn retain_by_index(&mut self, mut keep: impl FnMut(usize) -> bool) {
-        // As `retain`, moving each run of kept headers at once.
-        let (mut read, mut write, mut run) = (0usize, 0usize, 0usize);
-        let mut kept = 0usize;
-        for i in 0..self.count {
-            let Some(next) = skip_at(&self.buf, read) else {
-                break;
-            };
-            if keep(i) {
-                kept += 1;
-            } else {
-                if write != run {
-                    self.buf.copy_within(run..read, write);
-                }
-                write += read - run;
-                run = next;
-            }
-            read = next;
-        }
-        if write != run {
-            self.buf.copy_within(run..read, write);
-        }
-        write += read - run;
-        self.buf.truncate(write);
-        self.count = kept;
     }
 
     /// Keeps only the headers for which `keep` returns true, in place.

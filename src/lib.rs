@@ -74,5 +74,5 @@ pub use origin::{
 };
 pub use profile::{EmptyLocation, ExtraSafelisted, FetchKnobs, Profile, ValueRule};
 pub use request::{CredentialsMode, Mode, RedirectMode, ReferrerPolicy, Request};
-pub use response::{FilteredResponse, Response, ResponseType};
+pub use response::{FilteredResponse, Response, ResponseType, VisibleHeaders};
 pub use site::{Psl, Site, same_site, schemelessly_same_site};

@@ -76,7 +76,13 @@ impl ResponseType {
 }
 
 /// A filtered response: what a page's script can see of a response.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// As in the standard (`fetch#concept-filtered-response`), it is a limited
+/// view on the response that arrived (its internal response): the script
+/// reads [`FilteredResponse::headers`], the headers the filter lets through;
+/// [`FilteredResponse::internal_headers`] keeps every header, for an
+/// embedder's own use (a network panel, say).
+#[derive(Clone, Debug)]
 pub struct FilteredResponse {
     /// The type.
     pub response_type: ResponseType,
@@ -86,21 +92,207 @@ pub struct FilteredResponse {
     pub url: Option<Url>,
     /// Whether `response.redirected` is true.
     pub redirected: bool,
-    /// The headers the script can read, in order.
-    pub headers: HeaderList,
+    /// The internal response's header list.
+    internal: HeaderList,
+    /// Which of `internal` the script sees.
+    visible: Visible,
 }
 
+/// Which headers of a list a filter lets through, by index: the first 64
+/// in a word, any beyond them one flag each.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Visible {
+    first: u64,
+    more: Vec<bool>,
+}
+
+impl Visible {
+    #[inline]
+    fn get(&self, i: usize) -> bool {
+        if i < 64 {
+            self.first >> i & 1 == 1
+        } else {
+            self.more.get(i - 64).copied().unwrap_or(false)
+        }
+    }
+}
+
+impl PartialEq for FilteredResponse {
+    /// Equal when a script sees the same: type, status, URL, redirected,
+    /// and the visible headers in order (hidden headers do not count).
+    fn eq(&self, other: &FilteredResponse) -> bool {
+        self.response_type == other.response_type
+            && self.status == other.status
+            && self.url == other.url
+            && self.redirected == other.redirected
+            && self.headers().iter().eq(other.headers().iter())
+    }
+}
+
+impl Eq for FilteredResponse {}
+
 impl FilteredResponse {
+    /// A filtered response whose visible headers are exactly `headers`.
+    pub fn new(
+        response_type: ResponseType,
+        status: u16,
+        url: Option<Url>,
+        redirected: bool,
+        headers: HeaderList,
+    ) -> FilteredResponse {
+        let visible = visible_all(headers.len());
+        FilteredResponse {
+            response_type,
+            status,
+            url,
+            redirected,
+            internal: headers,
+            visible,
+        }
+    }
+
+    /// The headers the script can read, in order.
+    pub fn headers(&self) -> VisibleHeaders<'_> {
+        VisibleHeaders {
+            list: &self.internal,
+            visible: &self.visible,
+        }
+    }
+
+    /// Every header of the internal response, those the script cannot
+    /// read included.
+    pub fn internal_headers(&self) -> &HeaderList {
+        &self.internal
+    }
+
     /// The sorted, de-duplicated, lower-cased names of the visible headers.
     pub fn visible_header_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
-            .headers
+            .headers()
             .iter()
             .map(|h| String::from_utf8_lossy(h.name).to_ascii_lowercase())
             .collect();
         names.sort();
         names.dedup();
         names
+    }
+}
+
+/// Every one of `count` headers visible.
+fn visible_all(count: usize) -> Visible {
+    Visible {
+        first: if count >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << count) - 1
+        },
+        more: vec![true; count.saturating_sub(64)],
+    }
+}
+
+/// The headers of a [`FilteredResponse`] a script can read: a view on the
+/// internal response's list.
+#[derive(Clone, Copy)]
+pub struct VisibleHeaders<'a> {
+    list: &'a HeaderList,
+    visible: &'a Visible,
+}
+
+impl<'a> VisibleHeaders<'a> {
+    /// The visible headers, in order.
+    pub fn iter(&self) -> VisibleIter<'a> {
+        VisibleIter {
+            inner: self.list.iter(),
+            visible: self.visible,
+            index: 0,
+        }
+    }
+
+    /// Gets a visible header (`fetch#concept-header-list-get`): every
+    /// visible value of the name, combined with `, `, or `None`.
+    pub fn get(&self, name: &[u8]) -> Option<Vec<u8>> {
+        let mut out: Option<Vec<u8>> = None;
+        for h in self.iter().filter(|h| h.name.eq_ignore_ascii_case(name)) {
+            match &mut out {
+                None => out = Some(h.value.to_vec()),
+                Some(o) => {
+                    o.extend_from_slice(b", ");
+                    o.extend_from_slice(h.value);
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether a visible header has this name (case-insensitive).
+    pub fn contains(&self, name: &[u8]) -> bool {
+        self.iter().any(|h| h.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The number of visible headers.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether no header is visible.
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    /// The visible headers as a list of their own.
+    pub fn to_header_list(&self) -> HeaderList {
+        self.iter().map(|h| (h.name, h.value)).collect()
+    }
+}
+
+/// The headers of a [`VisibleHeaders`], in order.
+#[derive(Clone, Debug)]
+pub struct VisibleIter<'a> {
+    inner: crate::header::Iter<'a>,
+    visible: &'a Visible,
+    index: usize,
+}
+
+impl<'a> Iterator for VisibleIter<'a> {
+    type Item = crate::header::Header<'a>;
+    fn next(&mut self) -> Option<crate::header::Header<'a>> {
+        loop {
+            let h = self.inner.next()?;
+            let i = self.index;
+            self.index += 1;
+            if self.visible.get(i) {
+                return Some(h);
+            }
+        }
+    }
+}
+
+impl<'a> IntoIterator for VisibleHeaders<'a> {
+    type Item = crate::header::Header<'a>;
+    type IntoIter = VisibleIter<'a>;
+    fn into_iter(self) -> VisibleIter<'a> {
+        self.iter()
+    }
+}
+
+impl<'a> IntoIterator for &VisibleHeaders<'a> {
+    type Item = crate::header::Header<'a>;
+    type IntoIter = VisibleIter<'a>;
+    fn into_iter(self) -> VisibleIter<'a> {
+        self.iter()
+    }
+}
+
+impl std::fmt::Debug for VisibleHeaders<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.iter().map(|h| {
+                (
+                    String::from_utf8_lossy(h.name),
+                    String::from_utf8_lossy(h.value),
+                )
+            }))
+            .finish()
     }
 }
 
@@ -187,6 +379,8 @@ pub(crate) struct ResponseScan {
     forbidden: u64,
     /// The number of headers.
     count: usize,
+    /// Whether the scan was made (the default scan is not).
+    classified: bool,
 }
 
 /// The first header of a name, and whether another follows.
@@ -231,6 +425,7 @@ impl ResponseScan {
             i += 1;
         });
         scan.count = i;
+        scan.classified = true;
         scan
     }
 }
@@ -333,34 +528,71 @@ fn cors_visible_bits(
     scan: &ResponseScan,
     credentials: CredentialsMode,
 ) -> u64 {
+    let Some(first) = scan.expose_headers.value(headers) else {
+        return scan.safelisted;
+    };
     let all = if scan.count >= 64 {
         u64::MAX
     } else {
         (1u64 << scan.count) - 1
     };
-    if scan.expose_headers.first.is_none() {
+    // The exposed names, on the stack: up to eight (else the general path).
+    let mut names: [&[u8]; 8] = [&[]; 8];
+    let mut count = 0usize;
+    let mut star = false;
+    let mut overflow = false;
+    let mut parse = |value| {
+        header::for_each_token(value, |t| {
+            star |= t == b"*";
+            match names.get_mut(count) {
+                Some(slot) => {
+                    *slot = t;
+                    count += 1;
+                }
+                None => overflow = true,
+            }
+        })
+    };
+    let parsed = if scan.expose_headers.more {
+        // Several headers: each value in turn, as their combination.
+        headers
+            .values(b"access-control-expose-headers")
+            .try_for_each(&mut parse)
+    } else {
+        parse(first)
+    };
+    if parsed.is_err() {
+        // A list that does not parse exposes nothing.
         return scan.safelisted;
     }
-    let (names, count, more) = match ExposedNames::of(headers, scan, credentials) {
-        ExposedNames::All => return all & !scan.forbidden,
-        ExposedNames::Some { names, count, more } => (names, count, more),
-    };
-    let listed = |name: &[u8]| {
-        names[..count]
-            .iter()
-            .any(|n| header::eq_ignore_case(n, name))
-            || more.iter().any(|n| header::eq_ignore_case(n, name))
-    };
+    if star && credentials != CredentialsMode::Include {
+        return all & !scan.forbidden;
+    }
+    if overflow {
+        let exposed = ExposedNames::of(headers, scan, credentials);
+        let mut visible = 0u64;
+        for (i, h) in headers.iter().enumerate().take(64) {
+            visible |= u64::from(exposed.visible(h.name)) << i;
+        }
+        return visible;
+    }
+    let names = &names[..count];
     // Only the names neither safelisted nor forbidden are looked up.
-    let candidates = all & !scan.safelisted & !scan.forbidden;
+    let mut candidates = all & !scan.safelisted & !scan.forbidden;
     let mut visible = scan.safelisted;
-    if count > 0 {
-        for (i, h) in headers.iter().enumerate() {
-            if candidates >> i & 1 == 1 && listed(h.name) {
-                visible |= 1 << i;
+    let mut i = 0u32;
+    headers.for_each_at(|_, h| {
+        if candidates & 1 == 1 {
+            for n in names {
+                if n.len() == h.name.len() && header::eq_ignore_case(n, h.name) {
+                    visible |= 1 << i;
+                    break;
+                }
             }
         }
-    }
+        candidates >>= 1;
+        i += 1;
+    });
     visible
 }
 
@@ -374,10 +606,7 @@ pub fn filter(
     url_list_len: usize,
     credentials: CredentialsMode,
 ) -> FilteredResponse {
-    let scan = match tainting {
-        crate::request::ResponseTainting::Cors => ResponseScan::of(&response.headers),
-        _ => ResponseScan::default(),
-    };
+    let scan = ResponseScan::of(&response.headers);
     filter_scanned(
         tainting,
         response,
@@ -392,61 +621,85 @@ pub fn filter(
 /// read only for tainting `cors`), taking the URL.
 pub(crate) fn filter_scanned(
     tainting: crate::request::ResponseTainting,
-    mut response: Response,
+    response: Response,
     scan: &ResponseScan,
     url: Url,
     url_list_len: usize,
     credentials: CredentialsMode,
 ) -> FilteredResponse {
     use crate::request::ResponseTainting as T;
-    match tainting {
+    let headers = response.headers;
+    let (response_type, status, url, redirected, visible) = match tainting {
         T::Basic => {
-            response
-                .headers
-                .retain(|h| NameKind::of(h.name) != NameKind::Forbidden);
-            FilteredResponse {
-                response_type: ResponseType::Basic,
-                status: response.status,
-                url: Some(url),
-                redirected: url_list_len > 1,
-                headers: response.headers,
-            }
+            let visible = if scan.count <= 64 && scan.classified {
+                Visible {
+                    first: all_bits(scan.count) & !scan.forbidden,
+                    more: Vec::new(),
+                }
+            } else {
+                visible_where(&headers, |h| NameKind::of(h.name) != NameKind::Forbidden)
+            };
+            (
+                ResponseType::Basic,
+                response.status,
+                Some(url),
+                url_list_len > 1,
+                visible,
+            )
         }
         T::Cors => {
-            // Decide visibility against the unfiltered list first (the
-            // exposure header itself may be filtered out), then drop the
-            // others in place.
-            if scan.count <= 64 {
-                let keep = cors_visible_bits(&response.headers, scan, credentials);
-                response.headers.retain_by_index(|i| keep >> i & 1 == 1);
+            let visible = if scan.count <= 64 && scan.classified {
+                Visible {
+                    first: cors_visible_bits(&headers, scan, credentials),
+                    more: Vec::new(),
+                }
             } else {
-                let keep: Vec<bool> = {
-                    let exposed = ExposedNames::of(&response.headers, scan, credentials);
-                    response
-                        .headers
-                        .iter()
-                        .map(|h| exposed.visible(h.name))
-                        .collect()
-                };
-                response
-                    .headers
-                    .retain_by_index(|i| keep.get(i).copied().unwrap_or(false));
-            }
-            FilteredResponse {
-                response_type: ResponseType::Cors,
-                status: response.status,
-                url: Some(url),
-                redirected: url_list_len > 1,
-                headers: response.headers,
-            }
+                let exposed = ExposedNames::of(&headers, scan, credentials);
+                visible_where(&headers, |h| exposed.visible(h.name))
+            };
+            (
+                ResponseType::Cors,
+                response.status,
+                Some(url),
+                url_list_len > 1,
+                visible,
+            )
         }
-        T::Opaque => FilteredResponse {
-            response_type: ResponseType::Opaque,
-            status: 0,
-            url: None,
-            redirected: false,
-            headers: HeaderList::new(),
-        },
+        T::Opaque => (ResponseType::Opaque, 0, None, false, Visible::default()),
+    };
+    FilteredResponse {
+        response_type,
+        status,
+        url,
+        redirected,
+        internal: headers,
+        visible,
+    }
+}
+
+/// The headers of a list for which `visible` is true.
+fn visible_where(
+    headers: &HeaderList,
+    mut visible: impl FnMut(crate::header::Header<'_>) -> bool,
+) -> Visible {
+    let mut v = Visible::default();
+    for (i, h) in headers.iter().enumerate() {
+        let shown = visible(h);
+        if i < 64 {
+            v.first |= u64::from(shown) << i;
+        } else {
+            v.more.push(shown);
+        }
+    }
+    v
+}
+
+/// The first `count` bits (at most 64).
+fn all_bits(count: usize) -> u64 {
+    if count >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << count) - 1
     }
 }
 
@@ -458,11 +711,11 @@ pub fn opaque_redirect(url: &Url) -> FilteredResponse {
 
 /// [`opaque_redirect`], taking the URL.
 pub(crate) fn opaque_redirect_at(url: Url) -> FilteredResponse {
-    FilteredResponse {
-        response_type: ResponseType::OpaqueRedirect,
-        status: 0,
-        url: Some(url),
-        redirected: false,
-        headers: HeaderList::new(),
-    }
+    FilteredResponse::new(
+        ResponseType::OpaqueRedirect,
+        0,
+        Some(url),
+        false,
+        HeaderList::new(),
+    )
 }

@@ -437,7 +437,7 @@ pub fn result_json<'a>(
             obj.insert("visible_headers".into(), json!(r.visible_header_names()));
             let mut values: BTreeMap<String, Value> = BTreeMap::new();
             for name in r.visible_header_names() {
-                let v = r.headers.get(name.as_bytes()).unwrap_or_default();
+                let v = r.headers().get(name.as_bytes()).unwrap_or_default();
                 values.insert(name, json!(String::from_utf8_lossy(&v)));
             }
             obj.insert("response_headers".into(), json!(values));

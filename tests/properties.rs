@@ -1036,9 +1036,9 @@ const PREFLIGHT_HEADER_NAMES: &[&str] = &[
 /// The script can only read `status`/`headers` through `Ok`: a refusal is
 /// the network error, a `TypeError` in script. This is the whole of what a
 /// result shows a script, written against the types.
-fn script_view(result: &Result<FilteredResponse, Refusal>) -> Option<(u16, &HeaderList)> {
+fn script_view(result: &Result<FilteredResponse, Refusal>) -> Option<(u16, HeaderList)> {
     match result {
-        Ok(r) => Some((r.status, &r.headers)),
+        Ok(r) => Some((r.status, r.headers().to_header_list())),
         Err(_) => None,
     }
 }
@@ -1096,7 +1096,7 @@ fn check_trace(spec: &RequestSpec, profile: &Profile, trace: &Trace) -> Result<(
     match &trace.result {
         Ok(f) => {
             prop_assert!(script_view(&trace.result).is_some());
-            for h in &f.headers {
+            for h in &f.headers() {
                 prop_assert!(
                     !header::is_forbidden_response_header_name(h.name),
                     "{:?} is visible",
@@ -1106,7 +1106,7 @@ fn check_trace(spec: &RequestSpec, profile: &Profile, trace: &Trace) -> Result<(
             match f.response_type {
                 ResponseType::Opaque | ResponseType::OpaqueRedirect => {
                     prop_assert_eq!(f.status, 0);
-                    prop_assert!(f.headers.is_empty());
+                    prop_assert!(f.headers().is_empty());
                 }
                 ResponseType::Cors => {
                     let last = trace.last.as_ref();
@@ -1145,7 +1145,7 @@ fn check_trace(spec: &RequestSpec, profile: &Profile, trace: &Trace) -> Result<(
                     }
                     let star = listed.iter().any(|n| n == b"*")
                         && spec.credentials != CredentialsMode::Include;
-                    for h in &f.headers {
+                    for h in &f.headers() {
                         let lower = h.name.to_ascii_lowercase();
                         let ok = header::CORS_SAFELISTED_RESPONSE_HEADER_NAMES
                             .iter()

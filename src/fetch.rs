@@ -135,9 +135,9 @@ impl Policy {
         now: Duration,
     ) -> Fetch<'p> {
         let mut request = request;
-        let state = match request::check_script_request_in_place(&mut request) {
-            Ok(()) => State::MainFetch,
-            Err(e) => State::Done(Some(Err(e))),
+        let (state, result) = match request::check_script_request_in_place(&mut request) {
+            Ok(()) => (State::MainFetch, None),
+            Err(e) => (State::Done, Some(Err(e))),
         };
         // The fetch works on the request's method, headers and body, which
         // redirects may rewrite; they move out of the request, uncopied.
@@ -197,6 +197,7 @@ impl Policy {
             redirect_count: 0,
             preflight_branch: false,
             state,
+            result,
             now,
             preflights: 0,
             requests: 0,
@@ -362,13 +363,14 @@ enum Ready {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NetworkFailure;
 
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 enum State {
     MainFetch,
     SendActual,
     AwaitPreflight,
     AwaitActual,
-    Done(Option<Result<FilteredResponse, Refusal>>),
+    /// Over: the result waits in `Fetch::result` until polled.
+    Done,
 }
 
 /// One fetch in progress. See [`Policy::fetch`].
@@ -434,6 +436,8 @@ pub struct Fetch<'p> {
     /// network errors clear the cache.
     preflight_branch: bool,
     state: State,
+    /// The result, once the fetch is over and until it is polled.
+    result: Option<Result<FilteredResponse, Refusal>>,
     now: Duration,
     preflights: u32,
     requests: u32,
@@ -500,7 +504,7 @@ impl Fetch<'_> {
     /// [`OutgoingRef::into_owned`] to keep it).
     pub fn poll_ref(&mut self) -> Step<OutgoingRef<'_>> {
         loop {
-            match std::mem::replace(&mut self.state, State::Done(None)) {
+            match std::mem::replace(&mut self.state, State::Done) {
                 State::MainFetch => match self.main_fetch() {
                     Ok(Some(ready)) => return Step::Send(self.prepare(ready)),
                     Ok(None) => continue,
@@ -513,8 +517,8 @@ impl Fetch<'_> {
                 State::AwaitPreflight | State::AwaitActual => {
                     self.fail(Refusal::NetworkFailure);
                 }
-                State::Done(result) => {
-                    return Step::Done(result.unwrap_or(Err(Refusal::NetworkFailure)));
+                State::Done => {
+                    return Step::Done(self.result.take().unwrap_or(Err(Refusal::NetworkFailure)));
                 }
             }
         }
@@ -533,7 +537,8 @@ impl Fetch<'_> {
     }
 
     fn finish(&mut self, result: Result<FilteredResponse, Refusal>) {
-        self.state = State::Done(Some(result));
+        self.state = State::Done;
+        self.result = Some(result);
     }
 
     fn fail(&mut self, refusal: Refusal) {
@@ -667,7 +672,7 @@ impl Fetch<'_> {
     /// failure to get one, at time `now`.
     pub fn receive(&mut self, response: Result<Response, NetworkFailure>, now: Duration) {
         self.now = self.now.max(now);
-        let state = std::mem::replace(&mut self.state, State::Done(None));
+        let state = std::mem::replace(&mut self.state, State::Done);
         self.in_preflight = matches!(state, State::AwaitPreflight);
         let response = match response {
             Ok(r) => r,

@@ -438,6 +438,15 @@ pub(crate) fn eq_lower(name: &[u8], lower: &[u8]) -> bool {
         return false;
     }
     if n < 8 {
+        if n >= 4 {
+            // The first four bytes and the last four (overlapping), as
+            // words zero-extended (a zero byte is no letter).
+            let differs = |i: usize| {
+                let b = word4(lower, i);
+                (word4(name, i) | letter_bits(b)) ^ b
+            };
+            return differs(0) | differs(n - 4) == 0;
+        }
         return name
             .iter()
             .zip(lower)
@@ -472,6 +481,14 @@ pub(crate) fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
         return false;
     }
     if n < 8 {
+        if n >= 4 {
+            // As below, on the first four bytes and the last four.
+            let differs = |i: usize| {
+                let (x, y) = (word4(a, i), word4(b, i));
+                x != y && to_lower_word(x) != to_lower_word(y)
+            };
+            return !differs(0) && !differs(n - 4);
+        }
         return a.eq_ignore_ascii_case(b);
     }
     let word = |s: &[u8], i: usize| {
@@ -506,6 +523,15 @@ const fn to_lower_word(w: u64) -> u64 {
     let gt_z = low.wrapping_add(0x2525_2525_2525_2525);
     let upper = ge_a & !gt_z & !w & HI;
     w | (upper >> 2)
+}
+
+/// The four bytes of `s` from `i`, little-endian, zero-extended to a word
+/// (0 past the end: callers stay within `s`).
+#[inline(always)]
+fn word4(s: &[u8], i: usize) -> u64 {
+    s.get(i..i + 4)
+        .and_then(|c| <[u8; 4]>::try_from(c).ok())
+        .map_or(0, |b| u64::from(u32::from_le_bytes(b)))
 }
 
 /// 0x20 in each byte of `w` that is an ASCII lower-case letter, else 0,

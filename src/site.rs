@@ -291,9 +291,22 @@ const SITE_MEMO_MAX: usize = 1024;
 /// starts, so that fetches to the same hosts walk the Public Suffix List
 /// once, not on every request (`Sec-Fetch-Site`, redirect taint, CORP).
 /// Bounded: when full it is emptied and refilled.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct SiteMemo {
+    /// This memo's number, unique in the process: the per-thread answer
+    /// below belongs to one memo (and so one list).
+    id: u64,
     memo: std::sync::Mutex<Memo>,
+}
+
+impl Default for SiteMemo {
+    fn default() -> SiteMemo {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        SiteMemo {
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            memo: std::sync::Mutex::default(),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -301,9 +314,20 @@ struct Memo {
     /// Domain → offset of its registrable domain in it (`None`: it has
     /// none).
     starts: Starts,
-    /// The last pair of short domains compared and the answer: fetches
-    /// from one page to one API ask about the same pair again and again.
-    recent: Option<(Domain, Domain, bool)>,
+}
+
+/// The last pair of short domains a thread compared, and the answer:
+/// fetches from one page to one API ask about the same pair again and
+/// again, and this answers them without taking the memo's lock.
+struct Recent {
+    memo: u64,
+    a: Domain,
+    b: Domain,
+    same_site: bool,
+}
+
+thread_local! {
+    static RECENT: std::cell::RefCell<Option<Recent>> = const { std::cell::RefCell::new(None) };
 }
 
 impl SiteMemo {
@@ -360,25 +384,43 @@ impl SiteMemo {
         if da == db {
             return true;
         }
-        let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((x, y, eq)) = &memo.recent {
-            if x.as_bytes() == da && y.as_bytes() == db {
-                return *eq;
-            }
+        let recent = RECENT
+            .try_with(|r| {
+                let r = r.try_borrow().ok()?;
+                let r = r.as_ref()?;
+                (r.memo == self.id && r.a.as_bytes() == da && r.b.as_bytes() == db)
+                    .then_some(r.same_site)
+            })
+            .ok()
+            .flatten();
+        if let Some(eq) = recent {
+            return eq;
         }
-        let ra = registrable_start(&mut memo.starts, psl, da);
-        let rb = registrable_start(&mut memo.starts, psl, db);
-        let eq = match (ra, rb) {
-            (Some(x), Some(y)) => da.get(x..) == db.get(y..),
-            // Neither has one: same site only if the hosts are equal, and
-            // they are not.
-            _ => false,
+        let eq = {
+            let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+            let ra = registrable_start(&mut memo.starts, psl, da);
+            let rb = registrable_start(&mut memo.starts, psl, db);
+            match (ra, rb) {
+                (Some(x), Some(y)) => da.get(x..) == db.get(y..),
+                // Neither has one: same site only if the hosts are equal,
+                // and they are not.
+                _ => false,
+            }
         };
         // Kept only when copying the pair does not allocate.
         if let (Ok(a), Ok(b)) = (std::str::from_utf8(da), std::str::from_utf8(db)) {
             let (a, b) = (Domain::new(a), Domain::new(b));
             if a.is_inline() && b.is_inline() {
-                memo.recent = Some((a, b, eq));
+                let _ = RECENT.try_with(|r| {
+                    if let Ok(mut r) = r.try_borrow_mut() {
+                        *r = Some(Recent {
+                            memo: self.id,
+                            a,
+                            b,
+                            same_site: eq,
+                        });
+                    }
+                });
             }
         }
         eq

@@ -563,7 +563,8 @@ impl Fetch<'_> {
     /// Main fetch's decision for the current URL; returns the step to take,
     /// or `None` to go on with the state it set.
     fn main_fetch(&mut self) -> Result<Option<Ready>, Refusal> {
-        if self.current_url().scheme() == "data" && self.tainting != ResponseTainting::Opaque {
+        if request::is_data_scheme(self.current_url()) && self.tainting != ResponseTainting::Opaque
+        {
             let url = self.current_url();
             let response = data_url_response(url);
             let filtered = response::filter(
@@ -1243,9 +1244,10 @@ enum Taint {
 /// far as fetches need: `https`/`wss`, loopback hosts, `localhost`, `file`,
 /// `data` and `about:blank`.
 pub fn is_potentially_trustworthy(url: &Url) -> bool {
-    match url.scheme() {
-        "https" | "wss" | "file" | "data" => true,
-        "about" => matches!(url.path(), "blank" | "srcdoc"),
+    // Byte patterns: compared in place, no `memcmp` call.
+    match url.scheme().as_bytes() {
+        b"https" | b"wss" | b"file" | b"data" => true,
+        b"about" => matches!(url.path(), "blank" | "srcdoc"),
         _ => match url.host() {
             Some(h) => match Host::from_url_host(&h) {
                 Host::Ipv4(a) => a.is_loopback(),

@@ -416,6 +416,10 @@ pub fn is_header_value(value: &[u8]) -> bool {
 /// ```
 pub fn normalize_value(value: &[u8]) -> &[u8] {
     let ws = |b: &u8| matches!(b, b'\t' | b'\n' | b'\r' | b' ');
+    // Most values have nothing to strip: two bytes answer.
+    if !value.first().is_some_and(ws) && !value.last().is_some_and(ws) {
+        return value;
+    }
     let start = value.iter().position(|b| !ws(b)).unwrap_or(value.len());
     let end = value.iter().rposition(|b| !ws(b)).map_or(start, |i| i + 1);
     &value[start..end]

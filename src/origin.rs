@@ -43,12 +43,13 @@ impl Scheme {
     /// assert_eq!(Scheme::from_url_scheme("file"), None);
     /// ```
     pub fn from_url_scheme(scheme: &str) -> Option<Scheme> {
-        Some(match scheme {
-            "http" => Scheme::Http,
-            "https" => Scheme::Https,
-            "ws" => Scheme::Ws,
-            "wss" => Scheme::Wss,
-            "ftp" => Scheme::Ftp,
+        // Byte patterns: compared in place, no `memcmp` call.
+        Some(match scheme.as_bytes() {
+            [b'h', b't', b't', b'p'] => Scheme::Http,
+            [b'h', b't', b't', b'p', b's'] => Scheme::Https,
+            [b'w', b's'] => Scheme::Ws,
+            [b'w', b's', b's'] => Scheme::Wss,
+            [b'f', b't', b'p'] => Scheme::Ftp,
             _ => return None,
         })
     }

@@ -619,13 +619,29 @@ pub const BAD_PORTS: [u16; 82] = [
 /// only HTTP(S) URLs are checked.
 #[inline]
 pub fn is_bad_port(url: &Url) -> Option<u16> {
-    if !matches!(url.scheme(), "http" | "https") {
+    if !is_http_scheme(url) {
         return None;
     }
     // A default port (80, 443) is never a bad port.
     let port = url.port()?;
     // BAD_PORTS is sorted.
     BAD_PORTS.binary_search(&port).ok().map(|_| port)
+}
+
+/// Whether a URL's scheme is an HTTP(S) scheme (`fetch#http-scheme`),
+/// compared in place.
+#[inline]
+pub(crate) fn is_http_scheme(url: &Url) -> bool {
+    matches!(
+        url.scheme().as_bytes(),
+        [b'h', b't', b't', b'p'] | [b'h', b't', b't', b'p', b's']
+    )
+}
+
+/// Whether a URL's scheme is `data`, compared in place.
+#[inline]
+pub(crate) fn is_data_scheme(url: &Url) -> bool {
+    matches!(url.scheme().as_bytes(), [b'd', b'a', b't', b'a'])
 }
 
 /// Decides what happens to a checked request before it is sent
@@ -675,7 +691,7 @@ pub(crate) fn decide_at(
     if !tainted_cors && same_origin {
         return Ok(Decision::SameOrigin);
     }
-    if url.scheme() == "data" || mode == Mode::Navigate {
+    if is_data_scheme(url) || mode == Mode::Navigate {
         return Ok(Decision::Navigate);
     }
     match mode {
@@ -688,7 +704,7 @@ pub(crate) fn decide_at(
             }
             Ok(Decision::NoCors)
         }
-        _ if !matches!(url.scheme(), "http" | "https") => Err(Refusal::CorsDisabledScheme {
+        _ if !is_http_scheme(url) => Err(Refusal::CorsDisabledScheme {
             url: url.to_string(),
         }),
         _ if use_cors_preflight

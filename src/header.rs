@@ -462,6 +462,88 @@ pub(crate) fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
     !differs(n - 8)
 }
 
+/// The byte-lowercased order of two byte strings: the first differing
+/// byte once lower-cased, else the shorter first; eight bytes at a time.
+#[inline]
+pub(crate) fn cmp_ignore_case(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let mut i = 0usize;
+    loop {
+        let (x, y) = (word_at(a, i), word_at(b, i));
+        if x != y {
+            let (x, y) = (to_lower_word(x), to_lower_word(y));
+            if x != y {
+                // Big-endian, the first byte weighs most. A string that
+                // ended in this word is zero-padded, so it compares as the
+                // shorter when the other goes on with a non-zero byte.
+                return x.swap_bytes().cmp(&y.swap_bytes());
+            }
+        }
+        i += 8;
+        if i >= a.len() || i >= b.len() {
+            // Equal up to the shorter's end (any bytes of the longer in the
+            // last word were zero).
+            return a.len().cmp(&b.len());
+        }
+    }
+}
+
+/// A number whose order is [`cmp_ignore_case`]'s on the first eight bytes
+/// (the whole order when it differs): those bytes lower-cased and
+/// zero-padded, the first weighing most.
+#[inline]
+pub(crate) fn sort_key(s: &[u8]) -> u64 {
+    to_lower_word(word_at(s, 0)).swap_bytes()
+}
+
+/// The eight bytes of `s` from `i` as a little-endian word, zero-padded
+/// past the end of `s`.
+#[inline(always)]
+fn word_at(s: &[u8], i: usize) -> u64 {
+    if let Some(w) = s.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+        return u64::from_le_bytes(w);
+    }
+    let tail = s.get(i..).unwrap_or_default();
+    match s.len().checked_sub(8) {
+        // The last eight bytes, shifted down past those before `i`.
+        Some(last) => {
+            let w = s
+                .get(last..)
+                .and_then(|c| <[u8; 8]>::try_from(c).ok())
+                .map_or(0, u64::from_le_bytes);
+            let skip = (8 - tail.len()) * 8;
+            if skip >= 64 { 0 } else { w >> skip }
+        }
+        None => tail
+            .iter()
+            .rev()
+            .fold(0u64, |w, b| (w << 8) | u64::from(*b)),
+    }
+}
+
+/// Copies `src` byte-lowercased into `dst`, of the same length, eight
+/// bytes at a time (the last word overlapping the one before).
+#[inline]
+pub(crate) fn copy_lowercase(dst: &mut [u8], src: &[u8]) {
+    let n = src.len().min(dst.len());
+    let (dst, src) = (&mut dst[..n], &src[..n]);
+    let Some(last) = n.checked_sub(8) else {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = s.to_ascii_lowercase();
+        }
+        return;
+    };
+    let lower = |s: &[u8]| {
+        let w = <[u8; 8]>::try_from(s).map_or(0, u64::from_le_bytes);
+        to_lower_word(w).to_le_bytes()
+    };
+    for (d, s) in dst.chunks_exact_mut(8).zip(src.chunks_exact(8)) {
+        d.copy_from_slice(&lower(s));
+    }
+    if n % 8 != 0 {
+        dst[last..].copy_from_slice(&lower(&src[last..]));
+    }
+}
+
 /// Each ASCII upper-case letter of a word of bytes made lower-case; every
 /// other byte (non-ASCII ones included) unchanged.
 #[inline(always)]
@@ -1111,7 +1193,7 @@ pub fn parse_delta_seconds(value: &[u8]) -> Result<u64, ExtractError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{eq_ignore_case, eq_lower};
+    use super::{cmp_ignore_case, copy_lowercase, eq_ignore_case, eq_lower};
 
     /// `eq_ignore_case` answers as `eq_ignore_ascii_case`, for any byte at
     /// any position of strings of every length up to 24.
@@ -1179,6 +1261,40 @@ mod tests {
                 }
             }
             assert!(!eq_lower(&lit[1..], lit));
+        }
+    }
+
+    /// `cmp_ignore_case` orders as comparing the byte-lowercased strings,
+    /// and `copy_lowercase` writes them, for strings of every length up
+    /// to 20 around word boundaries, with any byte at any position.
+    #[test]
+    fn cmp_ignore_case_is_lowercased_order() {
+        let base: Vec<u8> = b"X-Requested-With-Abc".to_vec();
+        let bytes = [
+            0u8, b'\t', b'-', b'@', b'A', b'Z', b'[', b'`', b'a', b'z', b'{', 0x7f, 0x80, 0xc1,
+            0xe1, 0xff,
+        ];
+        let reference = |a: &[u8], b: &[u8]| a.to_ascii_lowercase().cmp(&b.to_ascii_lowercase());
+        for len in 0..=base.len() {
+            let a = &base[..len];
+            let mut lowered = vec![0u8; a.len()];
+            copy_lowercase(&mut lowered, a);
+            assert_eq!(lowered, a.to_ascii_lowercase());
+            for other in 0..=base.len() {
+                let b = base[..other].to_ascii_lowercase();
+                assert_eq!(cmp_ignore_case(a, &b), reference(a, &b));
+                for i in 0..other {
+                    for &x in &bytes {
+                        let mut c = b.clone();
+                        c[i] = x;
+                        assert_eq!(cmp_ignore_case(a, &c), reference(a, &c), "{a:?} {c:?}");
+                        assert_eq!(cmp_ignore_case(&c, a), reference(&c, a), "{c:?} {a:?}");
+                        let mut lowered = vec![0u8; c.len()];
+                        copy_lowercase(&mut lowered, &c);
+                        assert_eq!(lowered, c.to_ascii_lowercase());
+                    }
+                }
+            }
         }
     }
 }

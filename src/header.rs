@@ -847,14 +847,16 @@ pub fn sorted_lowercase_set<'a>(names: impl IntoIterator<Item = &'a [u8]>) -> Ve
 
 /// CORS non-wildcard request-header name (`fetch#cors-non-wildcard-request-header-name`):
 /// `Authorization`, which `*` in `Access-Control-Allow-Headers` never covers.
+#[inline]
 pub fn is_cors_non_wildcard_request_header_name(name: &[u8]) -> bool {
-    name.eq_ignore_ascii_case(b"authorization")
+    eq_lower(name, b"authorization")
 }
 
 /// Privileged no-CORS request-header name
 /// (`fetch#privileged-no-cors-request-header-name`): `Range`.
+#[inline]
 pub fn is_privileged_no_cors_request_header_name(name: &[u8]) -> bool {
-    name.eq_ignore_ascii_case(b"range")
+    eq_lower(name, b"range")
 }
 
 /// The CORS-safelisted response-header names that need no exposing.

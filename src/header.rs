@@ -466,7 +466,13 @@ pub(crate) fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
 /// byte once lower-cased, else the shorter first; eight bytes at a time.
 #[inline]
 pub(crate) fn cmp_ignore_case(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
-    let mut i = 0usize;
+    cmp_ignore_case_from(a, b, 0)
+}
+
+/// [`cmp_ignore_case`] for two strings whose first `i` bytes (a multiple
+/// of eight) are known to be equal once lower-cased and zero-padded.
+#[inline]
+pub(crate) fn cmp_ignore_case_from(a: &[u8], b: &[u8], mut i: usize) -> std::cmp::Ordering {
     loop {
         let (x, y) = (word_at(a, i), word_at(b, i));
         if x != y {
@@ -1195,7 +1201,9 @@ pub fn parse_delta_seconds(value: &[u8]) -> Result<u64, ExtractError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{cmp_ignore_case, copy_lowercase, eq_ignore_case, eq_lower};
+    use super::{
+        cmp_ignore_case, cmp_ignore_case_from, copy_lowercase, eq_ignore_case, eq_lower, sort_key,
+    };
 
     /// `eq_ignore_case` answers as `eq_ignore_ascii_case`, for any byte at
     /// any position of strings of every length up to 24.
@@ -1291,6 +1299,23 @@ mod tests {
                         c[i] = x;
                         assert_eq!(cmp_ignore_case(a, &c), reference(a, &c), "{a:?} {c:?}");
                         assert_eq!(cmp_ignore_case(&c, a), reference(&c, a), "{c:?} {a:?}");
+                        assert_eq!(sort_key(a).cmp(&sort_key(&c)).is_eq(), {
+                            let pad = |s: &[u8]| {
+                                let mut p = s
+                                    .iter()
+                                    .take(8)
+                                    .map(u8::to_ascii_lowercase)
+                                    .collect::<Vec<_>>();
+                                p.resize(8, 0);
+                                p
+                            };
+                            pad(a) == pad(&c)
+                        });
+                        if sort_key(a) == sort_key(&c) {
+                            assert_eq!(cmp_ignore_case_from(a, &c, 8), reference(a, &c));
+                        } else {
+                            assert_eq!(sort_key(a).cmp(&sort_key(&c)), reference(a, &c));
+                        }
                         let mut lowered = vec![0u8; c.len()];
                         copy_lowercase(&mut lowered, &c);
                         assert_eq!(lowered, c.to_ascii_lowercase());

@@ -561,8 +561,8 @@ pub(crate) fn write_names_sorted<'a>(
     let names: &[&[u8]] = if count <= N {
         let names = &mut stack[..count];
         // A handful of names: an insertion sort, on each name's first eight
-        // bytes lower-cased as one number (the whole names compared only
-        // when those tie).
+        // bytes lower-cased as one number (the rest compared only when
+        // those tie).
         let mut keys = [0u64; N];
         for (key, name) in keys.iter_mut().zip(names.iter()) {
             *key = header::sort_key(name);
@@ -572,7 +572,7 @@ pub(crate) fn write_names_sorted<'a>(
             while j > 0
                 && keys[j - 1]
                     .cmp(&keys[j])
-                    .then_with(|| header::cmp_ignore_case(names[j - 1], names[j]))
+                    .then_with(|| header::cmp_ignore_case_from(names[j - 1], names[j], 8))
                     .is_gt()
             {
                 names.swap(j - 1, j);

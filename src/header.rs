@@ -98,6 +98,7 @@ impl HeaderList {
 
     /// Appends a header (`fetch#concept-header-list-append`), keeping the
     /// name's case as given.
+    #[inline]
     pub fn append(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
         let (name, value) = (name.as_ref(), value.as_ref());
         self.buf.reserve(2 * LEN + name.len() + value.len());
@@ -110,6 +111,7 @@ impl HeaderList {
 
     /// Appends a header whose value is written by `write` straight into the
     /// list (no intermediate string).
+    #[inline]
     pub fn append_with(&mut self, name: &[u8], write: impl FnOnce(&mut Vec<u8>)) {
         let start = self.buf.len();
         self.buf.extend_from_slice(&name.len().to_ne_bytes());

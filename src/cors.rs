@@ -26,18 +26,39 @@ pub fn cors_check(
     headers: &HeaderList,
 ) -> Result<(), CorsCheckFailure> {
     // Step 1-2: get `Access-Control-Allow-Origin` (combined).
-    let mut values = headers.values(b"access-control-allow-origin");
-    let Some(first) = values.next() else {
+    let (mut first, mut repeated) = (None, false);
+    for h in headers {
+        if crate::header::eq_lower(h.name, b"access-control-allow-origin") {
+            repeated = first.is_some();
+            first.get_or_insert(h.value);
+            if repeated {
+                break;
+            }
+        }
+    }
+    cors_check_found(origin, credentials, headers, first, repeated)
+}
+
+/// [`cors_check`] given the first `Access-Control-Allow-Origin` value and
+/// whether another follows it, for a caller that found them in its own
+/// pass over the headers.
+#[inline]
+pub(crate) fn cors_check_found(
+    origin: &[u8],
+    credentials: CredentialsMode,
+    headers: &HeaderList,
+    allow_origin: Option<&[u8]>,
+    repeated: bool,
+) -> Result<(), CorsCheckFailure> {
+    let Some(first) = allow_origin else {
         return Err(CorsCheckFailure::MissingAllowOriginHeader);
     };
     let include = credentials == CredentialsMode::Include;
-    if let Some(second) = values.next() {
+    if repeated {
         // Combined, the value is `first, second, …`: never `*` nor an origin.
-        let mut value = first.to_vec();
-        for v in std::iter::once(second).chain(values) {
-            value.extend_from_slice(b", ");
-            value.extend_from_slice(v);
-        }
+        let value = headers
+            .get(b"access-control-allow-origin")
+            .unwrap_or_default();
         return Err(CorsCheckFailure::MultipleAllowOriginValues { value });
     }
     // Step 3.

@@ -1243,6 +1243,7 @@ mod tests {
             b"x-http-method-override",
             b"access-control-request-method",
             b"access-control-request-headers",
+            b"access-control-allow-origin",
             b"access-control-allow-methods",
             b"access-control-allow-headers",
             b"access-control-max-age",

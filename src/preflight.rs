@@ -218,18 +218,15 @@ pub(crate) fn validate_with<'r>(
     if is_redirect_status(status) {
         return Err(Refusal::PreflightDisallowedRedirect { status });
     }
-    crate::cors::cors_check(actual.origin, actual.credentials, &response.headers)
-        .map_err(Refusal::PreflightCorsCheck)?;
-    if !is_ok_status(status) {
-        return Err(Refusal::PreflightInvalidStatus { status });
-    }
     let h = &response.headers;
-    // One pass over the response's headers finds the three this step reads.
+    // One pass over the response's headers finds the four this step reads.
+    let mut allow_origin = Found::default();
     let mut allow_methods = Found::default();
     let mut allow_headers_found = Found::default();
     let mut max_age_found = Found::default();
     for hdr in h {
         let found = match hdr.name.len() {
+            27 if header::eq_lower(hdr.name, b"access-control-allow-origin") => &mut allow_origin,
             28 if header::eq_lower(hdr.name, b"access-control-allow-methods") => &mut allow_methods,
             28 if header::eq_lower(hdr.name, b"access-control-allow-headers") => {
                 &mut allow_headers_found
@@ -239,6 +236,17 @@ pub(crate) fn validate_with<'r>(
         };
         found.count += 1;
         found.first.get_or_insert(hdr.value);
+    }
+    crate::cors::cors_check_found(
+        actual.origin,
+        actual.credentials,
+        h,
+        allow_origin.first,
+        allow_origin.count > 1,
+    )
+    .map_err(Refusal::PreflightCorsCheck)?;
+    if !is_ok_status(status) {
+        return Err(Refusal::PreflightInvalidStatus { status });
     }
     // Step 7.1-7.3: both lists must parse; scanned once here, without
     // building them.

@@ -26,22 +26,53 @@ pub fn cors_check(
     credentials: CredentialsMode,
     headers: &HeaderList,
 ) -> Result<(), CorsCheckFailure> {
-    cors_check_scanned(origin, credentials, headers, &ResponseScan::of(headers))
+    // Step 1-2: get `Access-Control-Allow-Origin` (combined).
+    let (mut first, mut repeated) = (None, false);
+    for h in headers {
+        if crate::header::eq_lower(h.name, b"access-control-allow-origin") {
+            repeated = first.is_some();
+            first.get_or_insert(h.value);
+            if repeated {
+                break;
+            }
+        }
+    }
+    cors_check_found(origin, credentials, headers, first, repeated)
 }
 
 /// [`cors_check`] of a header list already scanned.
+#[inline]
 pub(crate) fn cors_check_scanned(
     origin: &[u8],
     credentials: CredentialsMode,
     headers: &HeaderList,
     scan: &ResponseScan,
 ) -> Result<(), CorsCheckFailure> {
-    // Step 1-2: get `Access-Control-Allow-Origin` (combined).
-    let Some(first) = scan.allow_origin.value(headers) else {
+    cors_check_found(
+        origin,
+        credentials,
+        headers,
+        scan.allow_origin.value(headers),
+        scan.allow_origin.more,
+    )
+}
+
+/// [`cors_check`] given the first `Access-Control-Allow-Origin` value and
+/// whether another follows it, for a caller that found them in its own
+/// pass over the headers.
+#[inline]
+pub(crate) fn cors_check_found(
+    origin: &[u8],
+    credentials: CredentialsMode,
+    headers: &HeaderList,
+    allow_origin: Option<&[u8]>,
+    repeated: bool,
+) -> Result<(), CorsCheckFailure> {
+    let Some(first) = allow_origin else {
         return Err(CorsCheckFailure::MissingAllowOriginHeader);
     };
     let include = credentials == CredentialsMode::Include;
-    if scan.allow_origin.more {
+    if repeated {
         // Combined, the value is `first, second, …`: never `*` nor an origin.
         let value = headers
             .get(b"access-control-allow-origin")
@@ -61,11 +92,9 @@ pub(crate) fn cors_check_scanned(
         return Ok(());
     }
     // Step 6-7.
-    match (
-        scan.allow_credentials.value(headers),
-        scan.allow_credentials.more,
-    ) {
-        (Some(b"true"), false) => Ok(()),
+    let mut creds = headers.values(b"access-control-allow-credentials");
+    match (creds.next(), creds.next()) {
+        (Some(b"true"), None) => Ok(()),
         (None, _) => Err(CorsCheckFailure::InvalidAllowCredentials { value: None }),
         (Some(_), _) => Err(CorsCheckFailure::InvalidAllowCredentials {
             value: headers.get(b"access-control-allow-credentials"),

@@ -86,6 +86,7 @@ impl HeaderList {
 
     /// Appends a header (`fetch#concept-header-list-append`), keeping the
     /// name's case as given.
+    #[inline]
     pub fn append(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
         self.append_bytes(name.as_ref(), value.as_ref());
     }
@@ -106,6 +107,7 @@ impl HeaderList {
 
     /// Appends a header whose value is written by `write` straight into the
     /// list (no intermediate string).
+    #[inline]
     pub fn append_with(&mut self, name: &[u8], write: impl FnOnce(&mut Vec<u8>)) {
         let start = self.buf.len();
         self.buf.extend_from_slice(&name.len().to_ne_bytes());
@@ -514,6 +516,94 @@ pub(crate) fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
     !differs(n - 8)
 }
 
+/// The byte-lowercased order of two byte strings: the first differing
+/// byte once lower-cased, else the shorter first; eight bytes at a time.
+#[inline]
+pub(crate) fn cmp_ignore_case(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    cmp_ignore_case_from(a, b, 0)
+}
+
+/// [`cmp_ignore_case`] for two strings whose first `i` bytes (a multiple
+/// of eight) are known to be equal once lower-cased and zero-padded.
+#[inline]
+pub(crate) fn cmp_ignore_case_from(a: &[u8], b: &[u8], mut i: usize) -> std::cmp::Ordering {
+    loop {
+        let (x, y) = (word_at(a, i), word_at(b, i));
+        if x != y {
+            let (x, y) = (to_lower_word(x), to_lower_word(y));
+            if x != y {
+                // Big-endian, the first byte weighs most. A string that
+                // ended in this word is zero-padded, so it compares as the
+                // shorter when the other goes on with a non-zero byte.
+                return x.swap_bytes().cmp(&y.swap_bytes());
+            }
+        }
+        i += 8;
+        if i >= a.len() || i >= b.len() {
+            // Equal up to the shorter's end (any bytes of the longer in the
+            // last word were zero).
+            return a.len().cmp(&b.len());
+        }
+    }
+}
+
+/// A number whose order is [`cmp_ignore_case`]'s on the first eight bytes
+/// (the whole order when it differs): those bytes lower-cased and
+/// zero-padded, the first weighing most.
+#[inline]
+pub(crate) fn sort_key(s: &[u8]) -> u64 {
+    to_lower_word(word_at(s, 0)).swap_bytes()
+}
+
+/// The eight bytes of `s` from `i` as a little-endian word, zero-padded
+/// past the end of `s`.
+#[inline(always)]
+fn word_at(s: &[u8], i: usize) -> u64 {
+    if let Some(w) = s.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+        return u64::from_le_bytes(w);
+    }
+    let tail = s.get(i..).unwrap_or_default();
+    match s.len().checked_sub(8) {
+        // The last eight bytes, shifted down past those before `i`.
+        Some(last) => {
+            let w = s
+                .get(last..)
+                .and_then(|c| <[u8; 8]>::try_from(c).ok())
+                .map_or(0, u64::from_le_bytes);
+            let skip = (8 - tail.len()) * 8;
+            if skip >= 64 { 0 } else { w >> skip }
+        }
+        None => tail
+            .iter()
+            .rev()
+            .fold(0u64, |w, b| (w << 8) | u64::from(*b)),
+    }
+}
+
+/// Copies `src` byte-lowercased into `dst`, of the same length, eight
+/// bytes at a time (the last word overlapping the one before).
+#[inline]
+pub(crate) fn copy_lowercase(dst: &mut [u8], src: &[u8]) {
+    let n = src.len().min(dst.len());
+    let (dst, src) = (&mut dst[..n], &src[..n]);
+    let Some(last) = n.checked_sub(8) else {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = s.to_ascii_lowercase();
+        }
+        return;
+    };
+    let lower = |s: &[u8]| {
+        let w = <[u8; 8]>::try_from(s).map_or(0, u64::from_le_bytes);
+        to_lower_word(w).to_le_bytes()
+    };
+    for (d, s) in dst.chunks_exact_mut(8).zip(src.chunks_exact(8)) {
+        d.copy_from_slice(&lower(s));
+    }
+    if n % 8 != 0 {
+        dst[last..].copy_from_slice(&lower(&src[last..]));
+    }
+}
+
 /// Each ASCII upper-case letter of a word of bytes made lower-case; every
 /// other byte (non-ASCII ones included) unchanged.
 #[inline(always)]
@@ -615,24 +705,13 @@ pub fn is_cors_safelisted_request_header(name: &[u8], value: &[u8]) -> bool {
     // Step 2, dispatched on the name's length first (one comparison, not five).
     match name.len() {
         6 if eq_lower(name, b"accept") => !has_unsafe_byte(value),
-        15 | 16 if eq_lower(name, b"accept-language") || eq_lower(name, b"content-language") => {
-            // Branch-free: AND the classes of every byte.
-            and_classes(value) & LANGUAGE != 0
-        }
+        // Branch-free: AND the classes of every byte.
+        15 if eq_lower(name, b"accept-language") => and_classes(value) & LANGUAGE != 0,
+        16 if eq_lower(name, b"content-language") => and_classes(value) & LANGUAGE != 0,
+        // The essence first: it turns away the usual unsafe value
+        // (`application/json`) after a few bytes.
         12 if eq_lower(name, b"content-type") => {
-            if has_unsafe_byte(value) {
-                return false;
-            }
-            match mime::parse_essence(value) {
-                Some((t, s)) => {
-                    (t.eq_ignore_ascii_case(b"text") && s.eq_ignore_ascii_case(b"plain"))
-                        || (t.eq_ignore_ascii_case(b"application")
-                            && s.eq_ignore_ascii_case(b"x-www-form-urlencoded"))
-                        || (t.eq_ignore_ascii_case(b"multipart")
-                            && s.eq_ignore_ascii_case(b"form-data"))
-                }
-                None => false,
-            }
+            mime::has_cors_safelisted_essence(value) && !has_unsafe_byte(value)
         }
         5 if eq_lower(name, b"range") => matches!(
             parse_single_range_header_value(value, false),
@@ -837,14 +916,16 @@ pub fn sorted_lowercase_set<'a>(names: impl IntoIterator<Item = &'a [u8]>) -> Ve
 
 /// CORS non-wildcard request-header name (`fetch#cors-non-wildcard-request-header-name`):
 /// `Authorization`, which `*` in `Access-Control-Allow-Headers` never covers.
+#[inline]
 pub fn is_cors_non_wildcard_request_header_name(name: &[u8]) -> bool {
-    name.eq_ignore_ascii_case(b"authorization")
+    eq_lower(name, b"authorization")
 }
 
 /// Privileged no-CORS request-header name
 /// (`fetch#privileged-no-cors-request-header-name`): `Range`.
+#[inline]
 pub fn is_privileged_no_cors_request_header_name(name: &[u8]) -> bool {
-    name.eq_ignore_ascii_case(b"range")
+    eq_lower(name, b"range")
 }
 
 /// The CORS-safelisted response-header names that need no exposing.
@@ -1183,7 +1264,9 @@ pub fn parse_delta_seconds(value: &[u8]) -> Result<u64, ExtractError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{eq_ignore_case, eq_lower};
+    use super::{
+        cmp_ignore_case, cmp_ignore_case_from, copy_lowercase, eq_ignore_case, eq_lower, sort_key,
+    };
 
     /// `eq_ignore_case` answers as `eq_ignore_ascii_case`, for any byte at
     /// any position of strings of every length up to 24.
@@ -1221,6 +1304,18 @@ mod tests {
             b"x-http-method-override",
             b"access-control-request-method",
             b"access-control-request-headers",
+            b"access-control-allow-origin",
+            b"access-control-allow-methods",
+            b"access-control-allow-headers",
+            b"access-control-max-age",
+            b"authorization",
+            b"range",
+            b"text",
+            b"plain",
+            b"application",
+            b"x-www-form-urlencoded",
+            b"multipart",
+            b"form-data",
         ];
         for lit in literals {
             let upper = lit.to_ascii_uppercase();
@@ -1240,6 +1335,57 @@ mod tests {
                 }
             }
             assert!(!eq_lower(&lit[1..], lit));
+        }
+    }
+
+    /// `cmp_ignore_case` orders as comparing the byte-lowercased strings,
+    /// and `copy_lowercase` writes them, for strings of every length up
+    /// to 20 around word boundaries, with any byte at any position.
+    #[test]
+    fn cmp_ignore_case_is_lowercased_order() {
+        let base: Vec<u8> = b"X-Requested-With-Abc".to_vec();
+        let bytes = [
+            0u8, b'\t', b'-', b'@', b'A', b'Z', b'[', b'`', b'a', b'z', b'{', 0x7f, 0x80, 0xc1,
+            0xe1, 0xff,
+        ];
+        let reference = |a: &[u8], b: &[u8]| a.to_ascii_lowercase().cmp(&b.to_ascii_lowercase());
+        for len in 0..=base.len() {
+            let a = &base[..len];
+            let mut lowered = vec![0u8; a.len()];
+            copy_lowercase(&mut lowered, a);
+            assert_eq!(lowered, a.to_ascii_lowercase());
+            for other in 0..=base.len() {
+                let b = base[..other].to_ascii_lowercase();
+                assert_eq!(cmp_ignore_case(a, &b), reference(a, &b));
+                for i in 0..other {
+                    for &x in &bytes {
+                        let mut c = b.clone();
+                        c[i] = x;
+                        assert_eq!(cmp_ignore_case(a, &c), reference(a, &c), "{a:?} {c:?}");
+                        assert_eq!(cmp_ignore_case(&c, a), reference(&c, a), "{c:?} {a:?}");
+                        assert_eq!(sort_key(a).cmp(&sort_key(&c)).is_eq(), {
+                            let pad = |s: &[u8]| {
+                                let mut p = s
+                                    .iter()
+                                    .take(8)
+                                    .map(u8::to_ascii_lowercase)
+                                    .collect::<Vec<_>>();
+                                p.resize(8, 0);
+                                p
+                            };
+                            pad(a) == pad(&c)
+                        });
+                        if sort_key(a) == sort_key(&c) {
+                            assert_eq!(cmp_ignore_case_from(a, &c, 8), reference(a, &c));
+                        } else {
+                            assert_eq!(sort_key(a).cmp(&sort_key(&c)), reference(a, &c));
+                        }
+                        let mut lowered = vec![0u8; c.len()];
+                        copy_lowercase(&mut lowered, &c);
+                        assert_eq!(lowered, c.to_ascii_lowercase());
+                    }
+                }
+            }
         }
     }
 }

@@ -232,7 +232,9 @@ impl fmt::Display for MimeType {
 /// `(type, subtype)` slices in their original case, or `None` where parsing
 /// fails. Parameters never make parsing fail, so they are not looked at.
 /// This is the non-allocating part of `mimesniff#parse-a-mime-type-from-bytes`
-/// that the `Content-Type` safelist needs.
+/// that the `Content-Type` safelist needs; [`has_cors_safelisted_essence`]
+/// answers from it without the token checks, and is tested against it.
+#[cfg(test)]
 pub(crate) fn parse_essence(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
     // One forward pass: leading whitespace, the type up to `/`, the subtype
     // up to `;` (or the end) less its trailing whitespace. Trimming the
@@ -272,6 +274,43 @@ pub(crate) fn parse_essence(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((type_, subtype))
 }
 
+/// Whether `bytes` parses to a MIME type whose essence is
+/// `application/x-www-form-urlencoded`, `multipart/form-data` or
+/// `text/plain` (`fetch#cors-safelisted-request-header`, `Content-Type`):
+/// [`parse_essence`]'s answer compared with those three, without the
+/// token checks (a type and subtype equal to one of these literals are
+/// tokens).
+#[inline]
+pub(crate) fn has_cors_safelisted_essence(bytes: &[u8]) -> bool {
+    let ws = |b: &u8| matches!(b, b'\n' | b'\r' | b'\t' | b' ');
+    let start = bytes.iter().position(|b| !ws(b)).unwrap_or(bytes.len());
+    let rest = bytes.get(start..).unwrap_or_default();
+    // `rest` starts with `type/subtype`, where the subtype less its
+    // trailing whitespace runs to the first `;` or the end.
+    let is = |type_: &[u8], subtype: &[u8]| {
+        let (t, s) = (type_.len(), subtype.len());
+        rest.get(t) == Some(&b'/')
+            && rest
+                .get(..t)
+                .is_some_and(|x| crate::header::eq_lower(x, type_))
+            && rest
+                .get(t + 1..t + 1 + s)
+                .is_some_and(|x| crate::header::eq_lower(x, subtype))
+            && rest
+                .get(t + 1 + s..)
+                .unwrap_or_default()
+                .iter()
+                .find(|b| !ws(b))
+                .is_none_or(|b| *b == b';')
+    };
+    match rest.first().map(u8::to_ascii_lowercase) {
+        Some(b'a') => is(b"application", b"x-www-form-urlencoded"),
+        Some(b'm') => is(b"multipart", b"form-data"),
+        Some(b't') => is(b"text", b"plain"),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,6 +327,23 @@ mod tests {
             "text/plain;",
             "text/pl ain",
             "\u{c9}/x",
+            "application/json",
+            "Multipart/Form-Data; boundary=x",
+            "APPLICATION/X-WWW-FORM-URLENCODED\n",
+            " \ttext/plain",
+            "\r\ntext/plain \r\n;x",
+            "text/plainx",
+            "text/plain x",
+            "text/plain\t;",
+            "textplain",
+            "text",
+            "t",
+            "",
+            " ",
+            "text//plain",
+            "text/plain/",
+            "multipart/form-data;",
+            "application/x-www-form-urlencode",
         ] {
             let bytes: Vec<u8> = input.chars().map(|c| c as u32 as u8).collect();
             let full = MimeType::parse_bytes(&bytes).map(|m| m.essence());
@@ -299,6 +355,15 @@ mod tests {
                 )
             });
             assert_eq!(full, fast, "{input:?}");
+            let safelisted = fast.as_deref().is_some_and(|e| {
+                [
+                    "text/plain",
+                    "application/x-www-form-urlencoded",
+                    "multipart/form-data",
+                ]
+                .contains(&e)
+            });
+            assert_eq!(has_cors_safelisted_essence(&bytes), safelisted, "{input:?}");
         }
     }
 }

@@ -218,48 +218,53 @@ pub(crate) fn validate_with<'r>(
     if is_redirect_status(status) {
         return Err(Refusal::PreflightDisallowedRedirect { status });
     }
-    crate::cors::cors_check(actual.origin, actual.credentials, &response.headers)
-        .map_err(Refusal::PreflightCorsCheck)?;
-    if !is_ok_status(status) {
-        return Err(Refusal::PreflightInvalidStatus { status });
-    }
     let h = &response.headers;
-    // One pass over the response's headers finds the three this step reads.
+    // One pass over the response's headers finds the four this step reads.
+    let mut allow_origin = Found::default();
     let mut allow_methods = Found::default();
     let mut allow_headers_found = Found::default();
     let mut max_age_found = Found::default();
     for hdr in h {
         let found = match hdr.name.len() {
-            28 if hdr
-                .name
-                .eq_ignore_ascii_case(b"access-control-allow-methods") =>
-            {
-                &mut allow_methods
-            }
-            28 if hdr
-                .name
-                .eq_ignore_ascii_case(b"access-control-allow-headers") =>
-            {
+            27 if header::eq_lower(hdr.name, b"access-control-allow-origin") => &mut allow_origin,
+            28 if header::eq_lower(hdr.name, b"access-control-allow-methods") => &mut allow_methods,
+            28 if header::eq_lower(hdr.name, b"access-control-allow-headers") => {
                 &mut allow_headers_found
             }
-            22 if hdr.name.eq_ignore_ascii_case(b"access-control-max-age") => &mut max_age_found,
+            22 if header::eq_lower(hdr.name, b"access-control-max-age") => &mut max_age_found,
             _ => continue,
         };
         found.count += 1;
         found.first.get_or_insert(hdr.value);
     }
+    crate::cors::cors_check_found(
+        actual.origin,
+        actual.credentials,
+        h,
+        allow_origin.first,
+        allow_origin.count > 1,
+    )
+    .map_err(Refusal::PreflightCorsCheck)?;
+    if !is_ok_status(status) {
+        return Err(Refusal::PreflightInvalidStatus { status });
+    }
     // Step 7.1-7.3: both lists must parse; scanned once here, without
     // building them.
+    // Read straight into the result's lists (no copy of them later).
+    let mut lists = Listed {
+        methods: [&[]; LISTED],
+        n_methods: 0,
+        names: [&[]; LISTED],
+        n_names: 0,
+    };
     let (mut method_listed, mut method_star) = (false, false);
-    let mut methods: [&'r [u8]; LISTED] = [&[]; LISTED];
-    let mut n_methods = 0usize;
     let mut on_method = |t: &'r [u8]| {
         method_listed |= t == actual.method;
         method_star |= t == b"*";
-        if let Some(slot) = methods.get_mut(n_methods) {
+        if let Some(slot) = lists.methods.get_mut(lists.n_methods) {
             *slot = t;
         }
-        n_methods += 1;
+        lists.n_methods += 1;
     };
     let methods_ok = match allow_methods.count {
         0 => true,
@@ -276,14 +281,12 @@ pub(crate) fn validate_with<'r>(
     // The allowed names, kept on the stack while there are few (the usual
     // case), so each later lookup is a short scan.
     let mut header_star = false;
-    let mut allowed: [&[u8]; LISTED] = [&[]; LISTED];
-    let mut n_allowed = 0usize;
     let mut on_header = |t: &'r [u8]| {
         header_star |= t == b"*";
-        if let Some(slot) = allowed.get_mut(n_allowed) {
+        if let Some(slot) = lists.names.get_mut(lists.n_names) {
             *slot = t;
         }
-        n_allowed += 1;
+        lists.n_names += 1;
     };
     let headers_ok = match allow_headers_found.count {
         0 => true,
@@ -315,8 +318,8 @@ pub(crate) fn validate_with<'r>(
         });
     }
     let listed = |name: &[u8]| {
-        if n_allowed <= allowed.len() {
-            allowed[..n_allowed]
+        if lists.n_names <= LISTED {
+            lists.names[..lists.n_names]
                 .iter()
                 .any(|t| header::eq_ignore_case(t, name))
         } else {
@@ -360,16 +363,11 @@ pub(crate) fn validate_with<'r>(
     } else {
         profile.max_age(h.values(b"access-control-max-age"))
     };
-    let listed = (n_methods <= LISTED && n_allowed <= LISTED).then_some(Listed {
-        methods,
-        n_methods,
-        names: allowed,
-        n_names: n_allowed,
-    });
+    let fits = lists.n_methods <= LISTED && lists.n_names <= LISTED;
     Ok(PreflightResult {
         headers: h,
         implied_method,
         max_age,
-        listed,
+        listed: fits.then_some(lists),
     })
 }

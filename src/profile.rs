@@ -493,7 +493,7 @@ impl Profile {
     /// Whether a header is CORS-safelisted under this profile: the
     /// standard's rule, or one of the profile's extra headers whose value
     /// meets its rule (at most 128 bytes).
-    #[inline]
+    #[inline(always)]
     pub fn is_safelisted_request_header(&self, name: &[u8], value: &[u8]) -> bool {
         crate::header::is_cors_safelisted_request_header(name, value)
             || (value.len() <= crate::header::SAFELISTED_VALUE_MAX

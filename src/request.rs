@@ -552,7 +552,7 @@ pub(crate) fn write_names_sorted<'a>(
     out: &mut Vec<u8>,
 ) -> bool {
     // The names on the stack while there are few (the usual case).
-    const N: usize = 16;
+    const N: usize = 8;
     let mut stack: [&[u8]; N] = [&[]; N];
     let mut count = 0usize;
     let mut heap: Vec<&[u8]> = Vec::new();
@@ -571,38 +571,56 @@ pub(crate) fn write_names_sorted<'a>(
     if count == 0 {
         return false;
     }
-    let names: &mut [&[u8]] = if count <= N {
-        &mut stack[..count]
-    } else {
-        &mut heap
-    };
-    // Byte-lowercased order: the first differing byte, else the shorter.
-    let lower_cmp = |a: &&[u8], b: &&[u8]| {
-        for (x, y) in a.iter().zip(b.iter()) {
-            let (x, y) = (x.to_ascii_lowercase(), y.to_ascii_lowercase());
-            if x != y {
-                return x.cmp(&y);
+    let names: &[&[u8]] = if count <= N {
+        let names = &mut stack[..count];
+        // A handful of names: an insertion sort, on each name's first eight
+        // bytes lower-cased as one number (the rest compared only when
+        // those tie).
+        let mut keys = [0u64; N];
+        for (key, name) in keys.iter_mut().zip(names.iter()) {
+            *key = header::sort_key(name);
+        }
+        for i in 1..names.len() {
+            let mut j = i;
+            while j > 0
+                && keys[j - 1]
+                    .cmp(&keys[j])
+                    .then_with(|| header::cmp_ignore_case_from(names[j - 1], names[j], 8))
+                    .is_gt()
+            {
+                names.swap(j - 1, j);
+                keys.swap(j - 1, j);
+                j -= 1;
             }
         }
-        a.len().cmp(&b.len())
+        names
+    } else {
+        heap.sort_unstable_by(|a, b| header::cmp_ignore_case(a, b));
+        &heap
     };
-    names.sort_unstable_by(lower_cmp);
-    out.reserve(names.iter().map(|n| n.len() + 1).sum());
+    // Room for every name and comma at once, written in place, then cut
+    // to what was written (a repeated name is skipped).
+    let start = out.len();
+    out.resize(start + names.iter().map(|n| n.len() + 1).sum::<usize>(), 0);
+    let mut at = start;
     let mut previous: Option<&[u8]> = None;
-    for n in names.iter() {
-        if previous.is_some_and(|p| header::eq_ignore_case(p, n)) {
-            continue;
+    for n in names {
+        if let Some(p) = previous {
+            if header::eq_ignore_case(p, n) {
+                continue;
+            }
+            if let Some(comma) = out.get_mut(at) {
+                *comma = b',';
+            }
+            at += 1;
         }
-        if previous.is_some() {
-            out.push(b',');
+        if let Some(dst) = out.get_mut(at..at + n.len()) {
+            header::copy_lowercase(dst, n);
         }
-        let start = out.len();
-        out.extend_from_slice(n);
-        if let Some(written) = out.get_mut(start..) {
-            written.make_ascii_lowercase();
-        }
+        at += n.len();
         previous = Some(n);
     }
+    out.truncate(at);
     true
 }
 

@@ -333,8 +333,6 @@ pub(crate) enum NameKind {
     Forbidden,
     /// `Access-Control-Allow-Origin`.
     AllowOrigin,
-    /// `Access-Control-Allow-Credentials`.
-    AllowCredentials,
     /// `Access-Control-Expose-Headers`.
     ExposeHeaders,
     /// Any other name.
@@ -357,7 +355,6 @@ impl NameKind {
             16 if is(b"content-language") => NameKind::Safelisted,
             27 if is(b"access-control-allow-origin") => NameKind::AllowOrigin,
             29 if is(b"access-control-expose-headers") => NameKind::ExposeHeaders,
-            32 if is(b"access-control-allow-credentials") => NameKind::AllowCredentials,
             _ => NameKind::Other,
         }
     }
@@ -370,7 +367,6 @@ impl NameKind {
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct ResponseScan {
     pub(crate) allow_origin: Found,
-    pub(crate) allow_credentials: Found,
     pub(crate) expose_headers: Found,
     /// Of the first 64 headers, by index: those always visible
     /// ([`NameKind::Safelisted`]) and those never visible
@@ -418,7 +414,6 @@ impl ResponseScan {
                 NameKind::Safelisted => scan.safelisted |= bit,
                 NameKind::Forbidden => scan.forbidden |= bit,
                 NameKind::AllowOrigin => scan.allow_origin.add(pos),
-                NameKind::AllowCredentials => scan.allow_credentials.add(pos),
                 NameKind::ExposeHeaders => scan.expose_headers.add(pos),
                 NameKind::Other => {}
             }

@@ -149,6 +149,39 @@ fn push_entry(data: &mut Vec<u8>, e: &Entry, name: &[u8]) {
     data.extend_from_slice(name);
 }
 
+/// Appends to a first preflight's record an entry like `e` for each name
+/// of `list` that no earlier name answers (`answers(earlier, name)`; see
+/// [`Record::first`]).
+///
+/// Names alike have the same length and last letter (in any case), so a
+/// 64-bit summary of the names before skips the comparisons unless one may
+/// be alike, or a `*` came before: most lists have no two names alike.
+fn push_first(
+    data: &mut Vec<u8>,
+    e: Entry,
+    list: &[&[u8]],
+    answers: impl Fn(&[u8], &[u8]) -> bool,
+) {
+    let (mut seen, mut star) = (0u64, false);
+    for (j, &name) in list.iter().enumerate() {
+        let last = name.last().map_or(0, |b| b | 0x20);
+        let bit = 1u64 << ((name.len() ^ usize::from(last)) & 63);
+        if !((star || seen & bit != 0) && list[..j].iter().any(|&n| answers(n, name))) {
+            push_entry(
+                data,
+                &Entry {
+                    // At most MAX_NAME_LEN: the caller checks.
+                    name_len: name.len() as u32,
+                    ..e
+                },
+                name,
+            );
+        }
+        seen |= bit;
+        star |= name == b"*";
+    }
+}
+
 #[derive(Debug)]
 struct Record {
     /// Partition, origin and URL, then each entry ([`ENTRY_BYTES`]) followed
@@ -187,71 +220,43 @@ impl Record {
         now: u64,
         k: &CacheKnobs,
     ) -> Option<Record> {
-        let entry = |header: bool, name: &[u8]| Entry {
-            header,
+        let e = Entry {
+            header: true,
             credentials,
             max_age,
             stored: now,
-            // At most MAX_NAME_LEN, checked below.
-            name_len: name.len() as u32,
+            name_len: 0,
         };
-        // One bit for each name kept: at most 64 names to a list. Nor is
-        // MAX_NAMES_PER_RECORD reached then.
-        if methods.len() > 64
-            || header_names.len() > 64
-            || !entry(false, b"").live_at(now)
-            || methods
-                .iter()
-                .chain(header_names)
-                .any(|n| n.len() > MAX_NAME_LEN)
+        if !e.live_at(now)
+            // Then no list reaches MAX_NAMES_PER_RECORD before its end.
+            || methods.len() > MAX_NAMES_PER_RECORD
+            || header_names.len() > MAX_NAMES_PER_RECORD
         {
             return None;
         }
+        // Room for every name; names alike are rare (when some are, the
+        // record shrinks to its size once written).
         let mut size = key.partition.len() + key.origin.len() + key.url.len();
-        let mut kept_headers = 0u64;
-        // Whether a `*` came before: only then does `wildcard_applies` count.
-        let mut star = false;
-        for (j, &h) in header_names.iter().enumerate() {
-            // The same match as a lookup; here `*` never stands for
-            // `Authorization`.
-            let wildcard_applies =
-                star && !crate::header::is_cors_non_wildcard_request_header_name(h);
-            let e = entry(true, h);
-            if !header_names[..j]
-                .iter()
-                .any(|&n| e.answers_header(n, h, credentials, wildcard_applies, k))
-            {
-                kept_headers |= 1 << j;
-                size += ENTRY_BYTES + h.len();
+        for name in methods.iter().chain(header_names) {
+            if name.len() > MAX_NAME_LEN {
+                return None;
             }
-            star |= h == b"*";
-        }
-        let mut kept_methods = 0u64;
-        for (j, &m) in methods.iter().enumerate() {
-            // The same match as a lookup.
-            let e = entry(false, m);
-            if !methods[..j]
-                .iter()
-                .any(|&n| e.answers_method(n, m, credentials, k))
-            {
-                kept_methods |= 1 << j;
-                size += ENTRY_BYTES + m.len();
-            }
+            size += ENTRY_BYTES + name.len();
         }
         let mut data = Vec::with_capacity(size);
         data.extend_from_slice(key.partition.as_bytes());
         data.extend_from_slice(key.origin);
         data.extend_from_slice(key.url.as_bytes());
-        for (j, &h) in header_names.iter().enumerate() {
-            if kept_headers >> j & 1 == 1 {
-                push_entry(&mut data, &entry(true, h), h);
-            }
-        }
-        for (j, &m) in methods.iter().enumerate() {
-            if kept_methods >> j & 1 == 1 {
-                push_entry(&mut data, &entry(false, m), m);
-            }
-        }
+        // The same matches as a lookup; here `*` never stands for
+        // `Authorization`.
+        push_first(&mut data, e, header_names, |n, h| {
+            let wildcard_applies = !crate::header::is_cors_non_wildcard_request_header_name(h);
+            e.answers_header(n, h, credentials, wildcard_applies, k)
+        });
+        let e = Entry { header: false, ..e };
+        push_first(&mut data, e, methods, |n, m| {
+            e.answers_method(n, m, credentials, k)
+        });
         Some(Record::with_data(key, data.into_boxed_slice(), tick))
     }
 
@@ -282,6 +287,7 @@ impl Record {
         }
     }
 
+    #[inline]
     fn matches(&self, key: &CacheKey<'_>) -> bool {
         let (p, o) = (self.partition_len as usize, self.origin_len as usize);
         let k = self.data.get(..self.key_len).unwrap_or_default();
@@ -301,14 +307,7 @@ impl Record {
     }
 
     /// `fetch#concept-cache-match-method` within this record.
-    fn method_match(
-        &self,
-        method: &[u8],
-        credentials: bool,
-        now: Duration,
-        k: &CacheKnobs,
-    ) -> bool {
-        let now = nanos(now);
+    fn method_match(&self, method: &[u8], credentials: bool, now: u64, k: &CacheKnobs) -> bool {
         // The name first: it rules out most entries most cheaply.
         self.entries()
             .any(|(e, name)| e.answers_method(name, method, credentials, k) && e.live_at(now))
@@ -320,17 +319,15 @@ impl Record {
         asked: &[u8],
         credentials: bool,
         wildcard_applies: bool,
-        now: Duration,
+        now: u64,
         k: &CacheKnobs,
     ) -> bool {
-        let now = nanos(now);
         self.entries().any(|(e, name)| {
             e.answers_header(name, asked, credentials, wildcard_applies, k) && e.live_at(now)
         })
     }
 
-    fn expired(&self, now: Duration) -> bool {
-        let now = nanos(now);
+    fn expired(&self, now: u64) -> bool {
         self.entries().all(|(e, _)| !e.live_at(now))
     }
 
@@ -559,9 +556,13 @@ impl PreflightCache {
 
     fn hash(&self, key: &CacheKey<'_>) -> u64 {
         let mut h = self.hasher.build_hasher();
-        h.write_usize(key.partition.len());
-        h.write(key.partition.as_bytes());
-        h.write_usize(key.origin.len());
+        // The two lengths make the parts unambiguous (both are below 2^32
+        // in a cached key; for others a collision only costs a comparison).
+        h.write_u64((key.partition.len() as u64) << 32 ^ key.origin.len() as u64);
+        // Most keys have no partition.
+        if !key.partition.is_empty() {
+            h.write(key.partition.as_bytes());
+        }
         h.write(key.origin);
         h.write(key.url.as_bytes());
         h.finish()
@@ -589,7 +590,7 @@ impl PreflightCache {
         credentials: bool,
         now: Duration,
     ) -> bool {
-        self.lookup(key, now, |r| {
+        self.lookup(key, now, |r, now| {
             r.method_match(method, credentials, now, &self.knobs)
         })
     }
@@ -605,7 +606,7 @@ impl PreflightCache {
         wildcard_applies: bool,
         now: Duration,
     ) -> bool {
-        self.lookup(key, now, |r| {
+        self.lookup(key, now, |r, now| {
             r.header_match(name, credentials, wildcard_applies, now, &self.knobs)
         })
     }
@@ -623,7 +624,7 @@ impl PreflightCache {
         now: Duration,
         names: impl FnOnce(&mut dyn FnMut(&[u8], bool)),
     ) -> bool {
-        self.lookup(key, now, |r| {
+        self.lookup(key, now, |r, now| {
             if method.is_some_and(|m| !r.method_match(m, credentials, now, &self.knobs)) {
                 return false;
             }
@@ -635,20 +636,29 @@ impl PreflightCache {
         })
     }
 
-    fn lookup(&self, key: &CacheKey<'_>, now: Duration, f: impl FnOnce(&Record) -> bool) -> bool {
+    /// Calls `f` with the live record for `key` at `now`, if there is one,
+    /// and `now` in nanoseconds.
+    fn lookup(
+        &self,
+        key: &CacheKey<'_>,
+        now: Duration,
+        f: impl FnOnce(&Record, u64) -> bool,
+    ) -> bool {
         let hash = self.hash(key);
         let mut inner = self.lock();
         let tick = inner.next_tick();
         let Some(bucket) = inner.records.get_mut(&hash) else {
             return false;
         };
-        match bucket.iter_mut().find(|r| r.matches(key)) {
-            Some(r) if !r.expired(now) => {
-                r.last_used = tick;
-                f(r)
-            }
-            _ => false,
+        let Some(r) = bucket.iter_mut().find(|r| r.matches(key)) else {
+            return false;
+        };
+        let now = nanos(now);
+        if r.expired(now) {
+            return false;
         }
+        r.last_used = tick;
+        f(r, now)
     }
 
     /// Stores the entries a successful preflight creates
@@ -798,6 +808,7 @@ impl PreflightCache {
                 }
             }
             Eviction::ExpiredThenLeastRecentlyUsed => {
+                let now = nanos(now);
                 remove_where(inner, |r| r.expired(now));
                 while full(inner) && inner.count > 0 {
                     let oldest = inner
@@ -958,7 +969,14 @@ mod tests {
             url: "https://b.example/x",
         };
         let methods = lists(&[b"GET", b"get", b"*", b"PUT"]);
-        let headers = lists(&[b"x-a", b"X-A", b"*", b"authorization", b"Authorization"]);
+        let headers = lists(&[
+            b"x-a",
+            b"X-A",
+            b"y-A",
+            b"*",
+            b"authorization",
+            b"Authorization",
+        ]);
         let now = 1_000_000_000_000;
         for (wildcards, credentials_exact, credentials) in
             (0..8).map(|i| (i & 1 == 1, i & 2 == 2, i & 4 == 4))

@@ -55,27 +55,27 @@ fn nanos(t: Duration) -> u64 {
 }
 
 impl Entry {
-    /// The entry as its record holds it: `stored`, `max_age`, then
-    /// the name's length shifted past the two flags, little-endian.
+    /// The entry as its record holds it: one little-endian 128-bit word
+    /// of `stored`, `max_age`, then the name's length shifted past the two
+    /// flags.
+    #[inline]
     fn encode(&self) -> [u8; ENTRY_BYTES] {
-        let mut b = [0u8; ENTRY_BYTES];
         let len_flags =
             self.name_len << 2 | u32::from(self.header) << 1 | u32::from(self.credentials);
-        b[..8].copy_from_slice(&self.stored.to_le_bytes());
-        b[8..12].copy_from_slice(&self.max_age.to_le_bytes());
-        b[12..].copy_from_slice(&len_flags.to_le_bytes());
-        b
+        (u128::from(self.stored) | u128::from(self.max_age) << 64 | u128::from(len_flags) << 96)
+            .to_le_bytes()
     }
 
     #[inline(always)]
     fn decode(b: &[u8; ENTRY_BYTES]) -> Entry {
-        let word = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-        let len_flags = word(12);
+        let w = u128::from_le_bytes(*b);
+        // The casts keep the low bits of each field.
+        let len_flags = (w >> 96) as u32;
         Entry {
             header: len_flags & 2 != 0,
             credentials: len_flags & 1 != 0,
-            max_age: word(8),
-            stored: u64::from(word(0)) | u64::from(word(4)) << 32,
+            max_age: (w >> 64) as u32,
+            stored: w as u64,
             name_len: len_flags >> 2,
         }
     }
@@ -234,15 +234,19 @@ impl Record {
         {
             return None;
         }
+        let names_len = |list: &[&[u8]]| list.iter().map(|n| n.len()).sum::<usize>();
+        let names = names_len(methods) + names_len(header_names);
+        if names > MAX_NAME_LEN {
+            // Perhaps a name too long to store.
+            return None;
+        }
         // Room for every name; names alike are rare (when some are, the
         // record shrinks to its size once written).
-        let mut size = key.partition.len() + key.origin.len() + key.url.len();
-        for name in methods.iter().chain(header_names) {
-            if name.len() > MAX_NAME_LEN {
-                return None;
-            }
-            size += ENTRY_BYTES + name.len();
-        }
+        let size = key.partition.len()
+            + key.origin.len()
+            + key.url.len()
+            + (methods.len() + header_names.len()) * ENTRY_BYTES
+            + names;
         let mut data = Vec::with_capacity(size);
         data.extend_from_slice(key.partition.as_bytes());
         data.extend_from_slice(key.origin);

@@ -790,14 +790,25 @@ impl PreflightCache {
 
     /// Makes room for one more record: drops records until the count is
     /// below the capacity and the memory below its limit.
+    #[inline]
     fn make_room(&self, inner: &mut Inner, now: Duration) {
-        let full = |inner: &Inner| {
-            self.knobs.capacity.is_some_and(|c| inner.count >= c)
-                || inner.bytes > self.knobs.memory_limit
-        };
-        if !full(inner) {
-            return;
+        // Most calls find room: only the check is inlined.
+        if self.full(inner) {
+            self.evict(inner, now);
         }
+    }
+
+    /// Whether the cache is at its capacity or over its memory limit.
+    #[inline]
+    fn full(&self, inner: &Inner) -> bool {
+        self.knobs.capacity.is_some_and(|c| inner.count >= c)
+            || inner.bytes > self.knobs.memory_limit
+    }
+
+    /// [`PreflightCache::make_room`] once the cache is full.
+    #[inline(never)]
+    fn evict(&self, inner: &mut Inner, now: Duration) {
+        let full = |inner: &Inner| self.full(inner);
         match self.knobs.eviction {
             Eviction::Random(n) => {
                 for _ in 0..n.max(1) {

@@ -24,56 +24,10 @@ pub struct CacheKey<'a> {
     pub url: &'a str,
 }
 
-/// A method or header name, stored inline when short (most are), so an
-/// entry costs no allocation of its own.
-#[derive(Debug)]
-enum Name {
-    Inline { len: u8, bytes: [u8; 22] },
-    Heap(Box<[u8]>),
-}
-
-impl Name {
-    /// The name as given, or lower-cased.
-    fn new(name: &[u8], lower: bool) -> Name {
-        if name.len() <= 22 {
-            let mut bytes = [0u8; 22];
-            bytes[..name.len()].copy_from_slice(name);
-            if lower {
-                bytes.make_ascii_lowercase();
-            }
-            Name::Inline {
-                len: name.len() as u8,
-                bytes,
-            }
-        } else if lower {
-            Name::Heap(name.to_ascii_lowercase().into())
-        } else {
-            Name::Heap(name.into())
-        }
-    }
-
-    fn heap_len(&self) -> usize {
-        match self {
-            Name::Inline { .. } => 0,
-            Name::Heap(b) => b.len(),
-        }
-    }
-}
-
-impl std::ops::Deref for Name {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Name::Inline { len, bytes } => &bytes[..usize::from(*len)],
-            Name::Heap(b) => b,
-        }
-    }
-}
-
-#[derive(Debug)]
+/// One cache entry without its name: [`ENTRY_BYTES`] in its record, the
+/// name following.
+#[derive(Clone, Copy, Debug)]
 struct Entry {
-    /// A method, or a lower-cased header name; `*` for the wildcard.
-    name: Name,
     /// A header-name entry (else a method entry).
     header: bool,
     credentials: bool,
@@ -82,7 +36,18 @@ struct Entry {
     max_age: u32,
     /// When the entry was stored, in nanoseconds of the embedder's clock.
     stored: u64,
+    /// The length of its name: a method or a header name; `*` for the
+    /// wildcard.
+    name_len: u32,
 }
+
+/// The size of an entry in a record, before its name.
+const ENTRY_BYTES: usize = 16;
+
+/// The longest name a record stores: the length shares 32 bits with the
+/// entry's two flags. A longer name (a gigabyte) is not cached, like names
+/// past [`MAX_NAMES_PER_RECORD`].
+const MAX_NAME_LEN: usize = (1 << 30) - 1;
 
 /// A time as the cache stores it: nanoseconds, saturating (584 years).
 fn nanos(t: Duration) -> u64 {
@@ -90,39 +55,68 @@ fn nanos(t: Duration) -> u64 {
 }
 
 impl Entry {
-    /// Whether this entry, live or not, answers `method`
+    /// The entry as its record holds it: one little-endian 128-bit word
+    /// of `stored`, `max_age`, then the name's length shifted past the two
+    /// flags.
+    #[inline]
+    fn encode(&self) -> [u8; ENTRY_BYTES] {
+        let len_flags =
+            self.name_len << 2 | u32::from(self.header) << 1 | u32::from(self.credentials);
+        (u128::from(self.stored) | u128::from(self.max_age) << 64 | u128::from(len_flags) << 96)
+            .to_le_bytes()
+    }
+
+    #[inline(always)]
+    fn decode(b: &[u8; ENTRY_BYTES]) -> Entry {
+        let w = u128::from_le_bytes(*b);
+        // The casts keep the low bits of each field.
+        let len_flags = (w >> 96) as u32;
+        Entry {
+            header: len_flags & 2 != 0,
+            credentials: len_flags & 1 != 0,
+            max_age: (w >> 64) as u32,
+            stored: w as u64,
+            name_len: len_flags >> 2,
+        }
+    }
+
+    /// Whether this entry, named `name`, live or not, answers `method`
     /// (`fetch#concept-cache-match-method`): the method itself, or `*` for
     /// an uncredentialed request where the profile reads `*` as a wildcard.
     #[inline(always)]
-    fn answers_method(&self, method: &[u8], credentials: bool, k: &CacheKnobs) -> bool {
+    fn answers_method(
+        &self,
+        name: &[u8],
+        method: &[u8],
+        credentials: bool,
+        k: &CacheKnobs,
+    ) -> bool {
         !self.header
-            && (&*self.name == method || (k.wildcards && !credentials && &*self.name == b"*"))
+            && (name == method || (k.wildcards && !credentials && name == b"*"))
             && credentials_fit(self.credentials, credentials, k)
     }
 
-    /// Whether this entry, live or not, answers header `name`
-    /// (`fetch#concept-cache-match-header`): the name, case-insensitively,
-    /// or `*` for an uncredentialed request where `wildcard_applies`.
+    /// Whether this entry, named `name`, live or not, answers header
+    /// `asked` (`fetch#concept-cache-match-header`): the name,
+    /// case-insensitively, or `*` for an uncredentialed request where
+    /// `wildcard_applies`.
     #[inline(always)]
     fn answers_header(
         &self,
         name: &[u8],
+        asked: &[u8],
         credentials: bool,
         wildcard_applies: bool,
         k: &CacheKnobs,
     ) -> bool {
         self.header
             // The length first: it rules out most names without a call.
-            && ((self.name.len() == name.len() && crate::header::eq_ignore_case(&self.name, name))
-                || (k.wildcards && wildcard_applies && !credentials && &*self.name == b"*"))
+            && ((name.len() == asked.len() && crate::header::eq_ignore_case(name, asked))
+                || (k.wildcards && wildcard_applies && !credentials && name == b"*"))
             && credentials_fit(self.credentials, credentials, k)
     }
 
-    fn live(&self, now: Duration) -> bool {
-        self.live_at(nanos(now))
-    }
-
-    /// [`Entry::live`] with the time already in nanoseconds.
+    /// Whether the entry is still live at `now`, in nanoseconds.
     #[inline]
     fn live_at(&self, now: u64) -> bool {
         self.stored
@@ -131,93 +125,275 @@ impl Entry {
     }
 }
 
+/// A record's entries, each followed by its name (see [`Record::data`]).
+struct Entries<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = (Entry, &'a [u8]);
+
+    #[inline]
+    fn next(&mut self) -> Option<(Entry, &'a [u8])> {
+        let (head, rest) = self.rest.split_first_chunk::<ENTRY_BYTES>()?;
+        let e = Entry::decode(head);
+        let (name, rest) = rest.split_at_checked(e.name_len as usize)?;
+        self.rest = rest;
+        Some((e, name))
+    }
+}
+
+/// Appends an entry and its name to a record's bytes.
+fn push_entry(data: &mut Vec<u8>, e: &Entry, name: &[u8]) {
+    data.extend_from_slice(&e.encode());
+    data.extend_from_slice(name);
+}
+
+/// Appends to a first preflight's record an entry like `e` for each name
+/// of `list` that no earlier name answers (`answers(earlier, name)`; see
+/// [`Record::first`]).
+///
+/// Names alike have the same length and last letter (in any case), so a
+/// 64-bit summary of the names before skips the comparisons unless one may
+/// be alike, or a `*` came before: most lists have no two names alike.
+fn push_first(
+    data: &mut Vec<u8>,
+    e: Entry,
+    list: &[&[u8]],
+    answers: impl Fn(&[u8], &[u8]) -> bool,
+) {
+    let (mut seen, mut star) = (0u64, false);
+    for (j, &name) in list.iter().enumerate() {
+        let last = name.last().map_or(0, |b| b | 0x20);
+        let bit = 1u64 << ((name.len() ^ usize::from(last)) & 63);
+        if !((star || seen & bit != 0) && list[..j].iter().any(|&n| answers(n, name))) {
+            push_entry(
+                data,
+                &Entry {
+                    // At most MAX_NAME_LEN: the caller checks.
+                    name_len: name.len() as u32,
+                    ..e
+                },
+                name,
+            );
+        }
+        seen |= bit;
+        star |= name == b"*";
+    }
+}
+
 #[derive(Debug)]
 struct Record {
-    /// Partition, origin and URL, in one allocation.
-    key: Box<[u8]>,
+    /// Partition, origin and URL, then each entry ([`ENTRY_BYTES`]) followed
+    /// by its name, header-name entries first: one allocation per record,
+    /// read front to back by a lookup, whose header names (usually several
+    /// to a lookup, against one method) come first. Names are kept as the
+    /// preflight gave them: every comparison of header names ignores case.
+    data: Box<[u8]>,
+    /// The key's length (where the entries start).
+    key_len: usize,
     partition_len: u16,
     origin_len: u16,
-    /// Method and header-name entries.
-    entries: Box<[Entry]>,
     /// The cache's tick at the last use (for least-recently-used eviction).
     last_used: u32,
 }
 
 impl Record {
     /// A record for a key whose partition and origin are each shorter
-    /// than 64 KiB (the caller does not cache others).
+    /// than 64 KiB (the caller does not cache others), with the entries of
+    /// a first preflight, or `None` when this quick way does not apply
+    /// (then [`Record::update`] on a record without entries does it).
+    ///
+    /// The entries of a first preflight all have the same credentials,
+    /// max-age and time, so when they are live, setting the max-age of the
+    /// entries that match leaves them unchanged, and a name is added
+    /// exactly when no earlier name of its list answers it: the lists alone
+    /// tell, without searching entries.
+    #[allow(clippy::too_many_arguments)]
+    fn first(
+        key: &CacheKey<'_>,
+        tick: u32,
+        credentials: bool,
+        methods: &[&[u8]],
+        header_names: &[&[u8]],
+        max_age: u32,
+        now: u64,
+        k: &CacheKnobs,
+    ) -> Option<Record> {
+        let e = Entry {
+            header: true,
+            credentials,
+            max_age,
+            stored: now,
+            name_len: 0,
+        };
+        if !e.live_at(now)
+            // Then no list reaches MAX_NAMES_PER_RECORD before its end.
+            || methods.len() > MAX_NAMES_PER_RECORD
+            || header_names.len() > MAX_NAMES_PER_RECORD
+        {
+            return None;
+        }
+        let names_len = |list: &[&[u8]]| list.iter().map(|n| n.len()).sum::<usize>();
+        let names = names_len(methods) + names_len(header_names);
+        if names > MAX_NAME_LEN {
+            // Perhaps a name too long to store.
+            return None;
+        }
+        // Room for every name; names alike are rare (when some are, the
+        // record shrinks to its size once written).
+        let size = key.partition.len()
+            + key.origin.len()
+            + key.url.len()
+            + (methods.len() + header_names.len()) * ENTRY_BYTES
+            + names;
+        let mut data = Vec::with_capacity(size);
+        data.extend_from_slice(key.partition.as_bytes());
+        data.extend_from_slice(key.origin);
+        data.extend_from_slice(key.url.as_bytes());
+        // The same matches as a lookup; here `*` never stands for
+        // `Authorization`.
+        push_first(&mut data, e, header_names, |n, h| {
+            let wildcard_applies = !crate::header::is_cors_non_wildcard_request_header_name(h);
+            e.answers_header(n, h, credentials, wildcard_applies, k)
+        });
+        let e = Entry { header: false, ..e };
+        push_first(&mut data, e, methods, |n, m| {
+            e.answers_method(n, m, credentials, k)
+        });
+        Some(Record::with_data(key, data.into_boxed_slice(), tick))
+    }
+
+    /// A record for a key whose partition and origin are each shorter
+    /// than 64 KiB (the caller does not cache others), with no entries.
     fn new(key: &CacheKey<'_>, tick: u32) -> Record {
-        let mut k = Vec::with_capacity(key.partition.len() + key.origin.len() + key.url.len());
-        k.extend_from_slice(key.partition.as_bytes());
-        k.extend_from_slice(key.origin);
-        k.extend_from_slice(key.url.as_bytes());
+        let data = [key.partition.as_bytes(), key.origin, key.url.as_bytes()].concat();
+        Record::with_data(key, data.into_boxed_slice(), tick)
+    }
+
+    fn with_data(key: &CacheKey<'_>, data: Box<[u8]>, tick: u32) -> Record {
         Record {
-            key: k.into_boxed_slice(),
+            data,
+            key_len: key.partition.len() + key.origin.len() + key.url.len(),
             // Bounded by the lengths of in-memory strings; saturate rather
             // than wrap on absurd sizes (then no key matches it).
             partition_len: u16::try_from(key.partition.len()).unwrap_or(u16::MAX),
             origin_len: u16::try_from(key.origin.len()).unwrap_or(u16::MAX),
-            entries: Box::default(),
             last_used: tick,
         }
     }
 
-    fn matches(&self, key: &CacheKey<'_>) -> bool {
-        let (p, o) = (self.partition_len as usize, self.origin_len as usize);
-        p == key.partition.len()
-            && o == key.origin.len()
-            && self.key.len() == p + o + key.url.len()
-            && bytes_eq(&self.key[p + o..], key.url.as_bytes())
-            && bytes_eq(&self.key[p..p + o], key.origin)
-            && bytes_eq(&self.key[..p], key.partition.as_bytes())
+    /// The entries, with their names.
+    #[inline]
+    fn entries(&self) -> Entries<'_> {
+        Entries {
+            rest: self.data.get(self.key_len..).unwrap_or_default(),
+        }
     }
 
-    /// What the record costs: its share of the table, its key allocation
-    /// and its entries (each allocation rounded up as malloc does).
+    #[inline]
+    fn matches(&self, key: &CacheKey<'_>) -> bool {
+        let (p, o) = (self.partition_len as usize, self.origin_len as usize);
+        let k = self.data.get(..self.key_len).unwrap_or_default();
+        p == key.partition.len()
+            && o == key.origin.len()
+            && k.len() == p + o + key.url.len()
+            && bytes_eq(&k[p + o..], key.url.as_bytes())
+            && bytes_eq(&k[p..p + o], key.origin)
+            && bytes_eq(&k[..p], key.partition.as_bytes())
+    }
+
+    /// What the record costs: its share of the table and its allocation
+    /// (rounded up as malloc does).
     fn bytes(&self) -> usize {
         let alloc = |n: usize| if n == 0 { 0 } else { (n + 8).div_ceil(16) * 16 };
-        RECORD_OVERHEAD
-            + alloc(self.key.len())
-            + alloc(self.entries.len() * std::mem::size_of::<Entry>())
-            + self
-                .entries
-                .iter()
-                .map(|e| alloc(e.name.heap_len()))
-                .sum::<usize>()
+        RECORD_OVERHEAD + alloc(self.data.len())
     }
 
     /// `fetch#concept-cache-match-method` within this record.
-    fn method_match(
-        &self,
-        method: &[u8],
-        credentials: bool,
-        now: Duration,
-        k: &CacheKnobs,
-    ) -> bool {
-        let now = nanos(now);
+    fn method_match(&self, method: &[u8], credentials: bool, now: u64, k: &CacheKnobs) -> bool {
         // The name first: it rules out most entries most cheaply.
-        self.entries
-            .iter()
-            .any(|e| e.answers_method(method, credentials, k) && e.live_at(now))
+        self.entries()
+            .any(|(e, name)| e.answers_method(name, method, credentials, k) && e.live_at(now))
     }
 
     /// `fetch#concept-cache-match-header` within this record.
     fn header_match(
         &self,
-        name: &[u8],
+        asked: &[u8],
         credentials: bool,
         wildcard_applies: bool,
-        now: Duration,
+        now: u64,
         k: &CacheKnobs,
     ) -> bool {
-        let now = nanos(now);
-        self.entries
-            .iter()
-            .any(|e| e.answers_header(name, credentials, wildcard_applies, k) && e.live_at(now))
+        self.entries().any(|(e, name)| {
+            e.answers_header(name, asked, credentials, wildcard_applies, k) && e.live_at(now)
+        })
     }
 
-    fn expired(&self, now: Duration) -> bool {
-        self.entries.iter().all(|e| !e.live(now))
+    fn expired(&self, now: u64) -> bool {
+        self.entries().all(|(e, _)| !e.live_at(now))
+    }
+
+    /// The last steps of `fetch#cors-preflight-fetch-0` in this record, the
+    /// general way: drops what has expired, then sets or adds an entry for
+    /// each method and header name ([`upsert`]), and writes the record
+    /// anew.
+    fn update(
+        &mut self,
+        credentials: bool,
+        methods: &[&[u8]],
+        header_names: &[&[u8]],
+        max_age: u32,
+        now: u64,
+        k: &CacheKnobs,
+    ) {
+        let old = std::mem::take(&mut self.data);
+        let (key, rest) = old.split_at_checked(self.key_len).unwrap_or((&old, &[]));
+        // Room for every new entry at once.
+        let adding =
+            methods.len().min(MAX_NAMES_PER_RECORD) + header_names.len().min(MAX_NAMES_PER_RECORD);
+        let mut entries = Vec::with_capacity(adding);
+        entries.extend(Entries { rest }.filter(|(e, _)| e.live_at(now)));
+        for &m in methods {
+            // The same match as a lookup.
+            upsert(
+                &mut entries,
+                false,
+                m,
+                credentials,
+                now,
+                max_age,
+                |e, name| e.answers_method(name, m, credentials, k),
+            );
+        }
+        for &h in header_names {
+            // The same match as a lookup; here `*` never stands for
+            // `Authorization`.
+            let wildcard_applies = !crate::header::is_cors_non_wildcard_request_header_name(h);
+            upsert(
+                &mut entries,
+                true,
+                h,
+                credentials,
+                now,
+                max_age,
+                |e, name| e.answers_header(name, h, credentials, wildcard_applies, k),
+            );
+        }
+        let size = entries
+            .iter()
+            .map(|(_, name)| ENTRY_BYTES + name.len())
+            .sum::<usize>();
+        let mut data = Vec::with_capacity(key.len() + size);
+        data.extend_from_slice(key);
+        // Header-name entries first (see `data`).
+        for header in [true, false] {
+            for (e, name) in entries.iter().filter(|(e, _)| e.header == header) {
+                push_entry(&mut data, e, name);
+            }
+        }
+        self.data = data.into_boxed_slice();
     }
 }
 
@@ -384,9 +560,13 @@ impl PreflightCache {
 
     fn hash(&self, key: &CacheKey<'_>) -> u64 {
         let mut h = self.hasher.build_hasher();
-        h.write_usize(key.partition.len());
-        h.write(key.partition.as_bytes());
-        h.write_usize(key.origin.len());
+        // The two lengths make the parts unambiguous (both are below 2^32
+        // in a cached key; for others a collision only costs a comparison).
+        h.write_u64((key.partition.len() as u64) << 32 ^ key.origin.len() as u64);
+        // Most keys have no partition.
+        if !key.partition.is_empty() {
+            h.write(key.partition.as_bytes());
+        }
         h.write(key.origin);
         h.write(key.url.as_bytes());
         h.finish()
@@ -414,7 +594,7 @@ impl PreflightCache {
         credentials: bool,
         now: Duration,
     ) -> bool {
-        self.lookup(key, now, |r| {
+        self.lookup(key, now, |r, now| {
             r.method_match(method, credentials, now, &self.knobs)
         })
     }
@@ -430,7 +610,7 @@ impl PreflightCache {
         wildcard_applies: bool,
         now: Duration,
     ) -> bool {
-        self.lookup(key, now, |r| {
+        self.lookup(key, now, |r, now| {
             r.header_match(name, credentials, wildcard_applies, now, &self.knobs)
         })
     }
@@ -448,7 +628,7 @@ impl PreflightCache {
         now: Duration,
         names: impl FnOnce(&mut dyn FnMut(&[u8], bool)),
     ) -> bool {
-        self.lookup(key, now, |r| {
+        self.lookup(key, now, |r, now| {
             if method.is_some_and(|m| !r.method_match(m, credentials, now, &self.knobs)) {
                 return false;
             }
@@ -460,20 +640,29 @@ impl PreflightCache {
         })
     }
 
-    fn lookup(&self, key: &CacheKey<'_>, now: Duration, f: impl FnOnce(&Record) -> bool) -> bool {
+    /// Calls `f` with the live record for `key` at `now`, if there is one,
+    /// and `now` in nanoseconds.
+    fn lookup(
+        &self,
+        key: &CacheKey<'_>,
+        now: Duration,
+        f: impl FnOnce(&Record, u64) -> bool,
+    ) -> bool {
         let hash = self.hash(key);
         let mut inner = self.lock();
         let tick = inner.next_tick();
         let Some(bucket) = inner.records.get_mut(&hash) else {
             return false;
         };
-        match bucket.iter_mut().find(|r| r.matches(key)) {
-            Some(r) if !r.expired(now) => {
-                r.last_used = tick;
-                f(r)
-            }
-            _ => false,
+        let Some(r) = bucket.iter_mut().find(|r| r.matches(key)) else {
+            return false;
+        };
+        let now = nanos(now);
+        if r.expired(now) {
+            return false;
         }
+        r.last_used = tick;
+        f(r, now)
     }
 
     /// Stores the entries a successful preflight creates
@@ -501,19 +690,43 @@ impl PreflightCache {
             return;
         }
         let hash = self.hash(key);
-        let mut inner = self.lock();
+        let max_age = u32::try_from(max_age).unwrap_or(u32::MAX);
+        let now_ns = nanos(now);
+        let k = &self.knobs;
+        let mut guard = self.lock();
+        let inner = &mut *guard;
         let tick = inner.next_tick();
-        let exists = inner
+        let existing = inner
             .records
-            .get(&hash)
-            .is_some_and(|b| b.iter().any(|r| r.matches(key)));
-        if !exists && max_age == 0 {
-            // Entries that expire at once need no record.
-            return;
-        }
-        if !exists {
-            self.make_room(&mut inner, now);
-            let record = Record::new(key, tick);
+            .get_mut(&hash)
+            .and_then(|b| b.iter_mut().find(|r| r.matches(key)));
+        if let Some(record) = existing {
+            let before = record.bytes();
+            record.last_used = tick;
+            record.update(credentials, methods, header_names, max_age, now_ns, k);
+            let after = record.bytes();
+            inner.bytes = inner.bytes.saturating_sub(before) + after;
+        } else {
+            if max_age == 0 {
+                // Entries that expire at once need no record.
+                return;
+            }
+            self.make_room(inner, now);
+            let record = Record::first(
+                key,
+                tick,
+                credentials,
+                methods,
+                header_names,
+                max_age,
+                now_ns,
+                k,
+            )
+            .unwrap_or_else(|| {
+                let mut r = Record::new(key, tick);
+                r.update(credentials, methods, header_names, max_age, now_ns, k);
+                r
+            });
             inner.bytes += record.bytes();
             inner.count += 1;
             match inner.records.entry(hash) {
@@ -530,43 +743,8 @@ impl PreflightCache {
                 }
             }
         }
-        let Some(record) = inner
-            .records
-            .get_mut(&hash)
-            .and_then(|b| b.iter_mut().find(|r| r.matches(key)))
-        else {
-            return;
-        };
-        let before = record.bytes();
-        record.last_used = tick;
-        // Drop what has expired in this record before adding; room for
-        // every new entry at once.
-        let old = std::mem::take(&mut record.entries).into_vec();
-        let adding =
-            methods.len().min(MAX_NAMES_PER_RECORD) + header_names.len().min(MAX_NAMES_PER_RECORD);
-        let mut entries = Vec::with_capacity(old.len() + adding);
-        entries.extend(old.into_iter().filter(|e| e.live(now)));
-        let k = &self.knobs;
-        for &m in methods {
-            // The same match as a lookup.
-            upsert(&mut entries, false, m, credentials, now, max_age, |e| {
-                e.answers_method(m, credentials, k)
-            });
-        }
-        for &h in header_names {
-            // The same match as a lookup; here `*` never stands for
-            // `Authorization`.
-            let wildcard_applies = !crate::header::is_cors_non_wildcard_request_header_name(h);
-            upsert(&mut entries, true, h, credentials, now, max_age, |e| {
-                e.answers_header(h, credentials, wildcard_applies, k)
-            });
-        }
-        // Exact capacities: a record is built once and read many times.
-        record.entries = entries.into_boxed_slice();
-        let after = record.bytes();
-        inner.bytes = inner.bytes.saturating_sub(before) + after;
         if inner.bytes > self.knobs.memory_limit {
-            self.make_room(&mut inner, now);
+            self.make_room(inner, now);
         }
     }
 
@@ -612,14 +790,25 @@ impl PreflightCache {
 
     /// Makes room for one more record: drops records until the count is
     /// below the capacity and the memory below its limit.
+    #[inline]
     fn make_room(&self, inner: &mut Inner, now: Duration) {
-        let full = |inner: &Inner| {
-            self.knobs.capacity.is_some_and(|c| inner.count >= c)
-                || inner.bytes > self.knobs.memory_limit
-        };
-        if !full(inner) {
-            return;
+        // Most calls find room: only the check is inlined.
+        if self.full(inner) {
+            self.evict(inner, now);
         }
+    }
+
+    /// Whether the cache is at its capacity or over its memory limit.
+    #[inline]
+    fn full(&self, inner: &Inner) -> bool {
+        self.knobs.capacity.is_some_and(|c| inner.count >= c)
+            || inner.bytes > self.knobs.memory_limit
+    }
+
+    /// [`PreflightCache::make_room`] once the cache is full.
+    #[inline(never)]
+    fn evict(&self, inner: &mut Inner, now: Duration) {
+        let full = |inner: &Inner| self.full(inner);
         match self.knobs.eviction {
             Eviction::Random(n) => {
                 for _ in 0..n.max(1) {
@@ -634,6 +823,7 @@ impl PreflightCache {
                 }
             }
             Eviction::ExpiredThenLeastRecentlyUsed => {
+                let now = nanos(now);
                 remove_where(inner, |r| r.expired(now));
                 while full(inner) && inner.count > 0 {
                     let oldest = inner
@@ -666,48 +856,49 @@ impl PreflightCache {
 /// entry that matches gets the new max-age (counted from when it was
 /// stored); then, if no live entry matches any more (none did, or the new
 /// max-age ended them), a new entry is created.
-fn upsert(
-    entries: &mut Vec<Entry>,
+fn upsert<'a>(
+    entries: &mut Vec<(Entry, &'a [u8])>,
     header: bool,
-    name: &[u8],
+    name: &'a [u8],
     credentials: bool,
-    now: Duration,
-    max_age: u64,
-    matches: impl Fn(&Entry) -> bool,
+    now: u64,
+    max_age: u32,
+    matches: impl Fn(&Entry, &[u8]) -> bool,
 ) {
-    let max_age = u32::try_from(max_age).unwrap_or(u32::MAX);
-    let now_ns = nanos(now);
     let mut still_live = false;
     let mut ended = false;
     let mut of_kind = 0usize;
-    for e in entries.iter_mut() {
+    for (e, n) in entries.iter_mut() {
         if e.header != header {
             continue;
         }
         of_kind += 1;
         // Every entry is live here (expired ones were dropped before the
         // first call, and one this call ends is dropped below).
-        if matches(e) && e.live_at(now_ns) {
+        if matches(e, n) && e.live_at(now) {
             e.max_age = max_age;
-            let live = e.live_at(now_ns);
+            let live = e.live_at(now);
             still_live |= live;
             ended |= !live;
         }
     }
     // Every entry was live before this call; only a new max-age ends one.
     if ended {
-        entries.retain(|e| e.live_at(now_ns));
-        of_kind = entries.iter().filter(|e| e.header == header).count();
+        entries.retain(|(e, _)| e.live_at(now));
+        of_kind = entries.iter().filter(|(e, _)| e.header == header).count();
     }
-    if !still_live && max_age > 0 && of_kind < MAX_NAMES_PER_RECORD {
-        entries.push(Entry {
-            // Header names are stored lower-cased.
-            name: Name::new(name, header),
-            header,
-            credentials,
-            max_age,
-            stored: now_ns,
-        });
+    if !still_live && max_age > 0 && of_kind < MAX_NAMES_PER_RECORD && name.len() <= MAX_NAME_LEN {
+        entries.push((
+            Entry {
+                header,
+                credentials,
+                max_age,
+                stored: now,
+                // At most MAX_NAME_LEN.
+                name_len: name.len() as u32,
+            },
+            name,
+        ));
     }
 }
 
@@ -754,6 +945,70 @@ fn remove_nth(inner: &mut Inner, n: usize) {
             if let Some(b) = inner.records.remove(&hash) {
                 inner.bytes = inner.bytes.saturating_sub(b.first.bytes());
                 inner.count -= 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every sequence of at most three names drawn from `alphabet`.
+    fn lists<'a>(alphabet: &[&'a [u8]]) -> Vec<Vec<&'a [u8]>> {
+        let mut all = vec![vec![]];
+        let mut last = vec![vec![]];
+        for _ in 0..3 {
+            last = last
+                .iter()
+                .flat_map(|l: &Vec<&[u8]>| {
+                    alphabet.iter().map(move |&n| {
+                        let mut l = l.clone();
+                        l.push(n);
+                        l
+                    })
+                })
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    /// The quick way to a first record writes the same bytes as the general
+    /// one, duplicates, cases and `*` included.
+    #[test]
+    fn first_record_is_the_general_update() {
+        let key = CacheKey {
+            partition: "p",
+            origin: b"https://a.example",
+            url: "https://b.example/x",
+        };
+        let methods = lists(&[b"GET", b"get", b"*", b"PUT"]);
+        let headers = lists(&[
+            b"x-a",
+            b"X-A",
+            b"y-A",
+            b"*",
+            b"authorization",
+            b"Authorization",
+        ]);
+        let now = 1_000_000_000_000;
+        for (wildcards, credentials_exact, credentials) in
+            (0..8).map(|i| (i & 1 == 1, i & 2 == 2, i & 4 == 4))
+        {
+            let k = CacheKnobs {
+                wildcards,
+                credentials_exact,
+                ..crate::Profile::spec().cache
+            };
+            for m in &methods {
+                for h in &headers {
+                    let quick =
+                        Record::first(&key, 1, credentials, m, h, 600, now, &k).map(|r| r.data);
+                    let mut general = Record::new(&key, 1);
+                    general.update(credentials, m, h, 600, now, &k);
+                    assert_eq!(quick, Some(general.data), "{m:?} {h:?} {k:?} {credentials}");
+                }
             }
         }
     }

@@ -558,7 +558,10 @@ impl PreflightCache {
         }
     }
 
-    fn hash(&self, key: &CacheKey<'_>) -> u64 {
+    /// The table's hash of a key: a fetch that looks a key up and then
+    /// stores under it hashes it once ([`PreflightCache::covers_hashed`],
+    /// [`PreflightCache::store_hashed`]).
+    pub(crate) fn hash(&self, key: &CacheKey<'_>) -> u64 {
         let mut h = self.hasher.build_hasher();
         // The two lengths make the parts unambiguous (both are below 2^32
         // in a cached key; for others a collision only costs a comparison).
@@ -618,17 +621,19 @@ impl PreflightCache {
     /// Whether the cache covers a request with one lookup: a method cache
     /// entry match for `method` when given, and a header-name cache entry
     /// match for every name `names` reports (with whether `*` may stand for
-    /// it). The same answer as [`PreflightCache::method_match`] and
-    /// [`PreflightCache::header_match`] asked in turn.
-    pub(crate) fn covers(
+    /// it), the key's [`PreflightCache::hash`] given. The same answer as
+    /// [`PreflightCache::method_match`] and [`PreflightCache::header_match`]
+    /// asked in turn.
+    pub(crate) fn covers_hashed(
         &self,
+        hash: u64,
         key: &CacheKey<'_>,
         method: Option<&[u8]>,
         credentials: bool,
         now: Duration,
         names: impl FnOnce(&mut dyn FnMut(&[u8], bool)),
     ) -> bool {
-        self.lookup(key, now, |r, now| {
+        self.lookup_hashed(hash, key, now, |r, now| {
             if method.is_some_and(|m| !r.method_match(m, credentials, now, &self.knobs)) {
                 return false;
             }
@@ -648,7 +653,17 @@ impl PreflightCache {
         now: Duration,
         f: impl FnOnce(&Record, u64) -> bool,
     ) -> bool {
-        let hash = self.hash(key);
+        self.lookup_hashed(self.hash(key), key, now, f)
+    }
+
+    /// [`PreflightCache::lookup`] with the key's hash.
+    fn lookup_hashed(
+        &self,
+        hash: u64,
+        key: &CacheKey<'_>,
+        now: Duration,
+        f: impl FnOnce(&Record, u64) -> bool,
+    ) -> bool {
         let mut inner = self.lock();
         let tick = inner.next_tick();
         let Some(bucket) = inner.records.get_mut(&hash) else {
@@ -679,6 +694,29 @@ impl PreflightCache {
         max_age: u64,
         now: Duration,
     ) {
+        self.store_hashed(
+            self.hash(key),
+            key,
+            credentials,
+            methods,
+            header_names,
+            max_age,
+            now,
+        );
+    }
+
+    /// [`PreflightCache::store`] with the key's [`PreflightCache::hash`].
+    #[allow(clippy::too_many_arguments)] // `store`'s, and the hash
+    pub(crate) fn store_hashed(
+        &self,
+        hash: u64,
+        key: &CacheKey<'_>,
+        credentials: bool,
+        methods: &[&[u8]],
+        header_names: &[&[u8]],
+        max_age: u64,
+        now: Duration,
+    ) {
         if self
             .knobs
             .max_url_len
@@ -689,7 +727,6 @@ impl PreflightCache {
             // Not cached: the request is simply preflighted again.
             return;
         }
-        let hash = self.hash(key);
         let max_age = u32::try_from(max_age).unwrap_or(u32::MAX);
         let now_ns = nanos(now);
         let k = &self.knobs;

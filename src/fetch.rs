@@ -179,6 +179,7 @@ impl Policy {
             force_preflight: false,
             same_origin: false,
             trustworthy: false,
+            preflight_hash: None,
             site: None,
             origin_serialized,
             tainted: false,
@@ -427,6 +428,9 @@ pub struct Fetch<'p> {
     /// Whether the current URL is potentially trustworthy, worked out when
     /// main fetch starts on it.
     trustworthy: bool,
+    /// The cache's hash of the key the last preflight was looked up under
+    /// (the same key its answer is stored under).
+    preflight_hash: Option<u64>,
     /// `Sec-Fetch-Site` for the current URL list, once worked out.
     site: Option<&'static str>,
     body: Option<Vec<u8>>,
@@ -609,7 +613,9 @@ impl Fetch<'_> {
                 if matches!(self.unsafe_names, UnsafeNames::Unknown) {
                     self.unsafe_names = UnsafeNames::of(&self.headers, &self.policy.profile);
                 }
-                if self.preflight_needed() {
+                let (needed, hash) = self.preflight_needed();
+                self.preflight_hash = Some(hash);
+                if needed {
                     self.state = State::AwaitPreflight;
                     return Ok(Some(Ready::Preflight));
                 }
@@ -620,8 +626,9 @@ impl Fetch<'_> {
     }
 
     /// `fetch#http-fetch` step 3.1: whether the cache fails to cover the
-    /// method or a CORS-unsafe header name.
-    fn preflight_needed(&self) -> bool {
+    /// method or a CORS-unsafe header name, and the hash of the key it
+    /// looked up (for storing the preflight's answer under).
+    fn preflight_needed(&self) -> (bool, u64) {
         let origin = self.preflight_origin();
         let key = CacheKey {
             partition: self.partition,
@@ -632,8 +639,11 @@ impl Fetch<'_> {
         let profile = &self.policy.profile;
         let method_needs =
             !method::is_cors_safelisted_method(&self.method) || self.use_cors_preflight;
-        // One cache lookup for the method and every CORS-unsafe name.
-        let covered = self.policy.cache.covers(
+        // One cache lookup for the method and every CORS-unsafe name; the
+        // key's hash is kept for storing the preflight's answer.
+        let hash = self.policy.cache.hash(&key);
+        let covered = self.policy.cache.covers_hashed(
+            hash,
             &key,
             method_needs.then_some(&self.method[..]),
             credentials,
@@ -646,7 +656,7 @@ impl Fetch<'_> {
                 });
             },
         );
-        !covered
+        (!covered, hash)
     }
 
     /// Calls `f` with the name of each CORS-unsafe request header
@@ -694,6 +704,7 @@ impl Fetch<'_> {
     }
 
     fn on_preflight_response(&mut self, response: &Response) {
+        let known_hash = self.preflight_hash.take();
         if !(100..=999).contains(&response.status) {
             return self.fail(Refusal::InvalidResponse {
                 status: response.status,
@@ -716,8 +727,13 @@ impl Fetch<'_> {
                     origin,
                     url: self.current_url().as_str(),
                 };
+                let hash = match known_hash {
+                    Some(hash) => hash,
+                    None => self.policy.cache.hash(&key),
+                };
                 result.with_lists(|methods, headers| {
-                    self.policy.cache.store(
+                    self.policy.cache.store_hashed(
+                        hash,
                         &key,
                         self.credentials == CredentialsMode::Include,
                         methods,

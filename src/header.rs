@@ -91,9 +91,9 @@ impl HeaderList {
         self.append_bytes(name.as_ref(), value.as_ref());
     }
 
-    /// [`HeaderList::append`] of byte strings, not generic, so every caller
-    /// shares one copy.
-    #[inline]
+    /// [`HeaderList::append`] of byte strings. Inlined: where the name and
+    /// value are literals, the copies become a few stores.
+    #[inline(always)]
     fn append_bytes(&mut self, name: &[u8], value: &[u8]) {
         let mut lens = [0u8; 2 * LEN];
         lens[..LEN].copy_from_slice(&name.len().to_ne_bytes());

@@ -381,15 +381,17 @@ impl SiteMemo {
     /// Whether two domains (ASCII, lower case) have the same registrable
     /// domain, or are equal.
     fn domains_same_site(&self, psl: &Psl, da: &[u8], db: &[u8]) -> bool {
-        if da == db {
+        if crate::origin::short_eq(da, db) {
             return true;
         }
         let recent = RECENT
             .try_with(|r| {
                 let r = r.try_borrow().ok()?;
                 let r = r.as_ref()?;
-                (r.memo == self.id && r.a.as_bytes() == da && r.b.as_bytes() == db)
-                    .then_some(r.same_site)
+                (r.memo == self.id
+                    && crate::origin::short_eq(r.a.as_bytes(), da)
+                    && crate::origin::short_eq(r.b.as_bytes(), db))
+                .then_some(r.same_site)
             })
             .ok()
             .flatten();

@@ -480,7 +480,7 @@ pub(crate) fn eq_lower(name: &[u8], lower: &[u8]) -> bool {
 /// Whether two byte strings are equal ignoring ASCII case: the same answer
 /// as `<[u8]>::eq_ignore_ascii_case`, eight bytes at a time from eight
 /// bytes on (the last word overlapping the one before).
-#[inline]
+#[inline(always)]
 pub(crate) fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if b.len() != n {

@@ -122,6 +122,7 @@ impl Policy {
 
     /// Starts a fetch of a request as a page's script made it, at time `now`
     /// (any fixed epoch; only differences matter).
+    #[inline]
     pub fn fetch(&self, request: Request, now: Duration) -> Fetch<'_> {
         self.fetch_in("", request, now)
     }
@@ -462,6 +463,21 @@ impl Fetch<'_> {
     /// that URL has moved into the response ([`FilteredResponse::url`]):
     /// this then returns the URL before it in the URL list, or
     /// `about:blank` when there was none.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use crossorigin::{Policy, Profile, Request, Response, Step};
+    /// let policy = Policy::new(Profile::spec());
+    /// let request = Request::get("https://api.example/a", "https://app.example").unwrap();
+    /// let mut fetch = policy.fetch(request, Duration::ZERO);
+    /// assert_eq!(fetch.current_url().as_str(), "https://api.example/a");
+    /// let Step::Send(_) = fetch.poll_ref() else { panic!() };
+    /// let ok = Response::new(200).with_header("Access-Control-Allow-Origin", "*");
+    /// fetch.receive(Ok(ok), Duration::ZERO);
+    /// let Step::Done(Ok(seen)) = fetch.poll_ref() else { panic!() };
+    /// assert_eq!(seen.url.unwrap().as_str(), "https://api.example/a");
+    /// assert_eq!(fetch.current_url().as_str(), "about:blank");
+    /// ```
     pub fn current_url(&self) -> &Url {
         match (self.url_list.last(), &self.first_url) {
             (Some(url), _) | (None, Some(url)) => url,

@@ -152,6 +152,24 @@ impl FilteredResponse {
     }
 
     /// The headers the script can read, in order.
+    ///
+    /// ```
+    /// use crossorigin::{response::filter, CredentialsMode, Response};
+    /// use crossorigin::request::ResponseTainting;
+    /// let url = url::Url::parse("https://api.example/x").unwrap();
+    /// let response = Response::new(200)
+    ///     .with_header("Access-Control-Allow-Origin", "*")
+    ///     .with_header("Content-Type", "text/plain")
+    ///     .with_header("X-Secret", "1")
+    ///     .with_header("Set-Cookie", "a=b");
+    /// let seen = filter(ResponseTainting::Cors, response, &url, 1, CredentialsMode::Omit);
+    /// let names: Vec<&[u8]> = seen.headers().iter().map(|h| h.name).collect();
+    /// assert_eq!(names, [&b"Content-Type"[..]]);
+    /// assert_eq!(seen.headers().get(b"content-type").unwrap(), b"text/plain");
+    /// assert!(!seen.headers().contains(b"x-secret"));
+    /// // The internal response keeps every header.
+    /// assert_eq!(seen.internal_headers().len(), 4);
+    /// ```
     pub fn headers(&self) -> VisibleHeaders<'_> {
         VisibleHeaders {
             list: &self.internal,
@@ -713,4 +731,112 @@ pub(crate) fn opaque_redirect_at(url: Url) -> FilteredResponse {
         false,
         HeaderList::new(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::ResponseTainting;
+
+    fn url() -> Url {
+        Url::parse("https://api.example/x").unwrap_or_else(|_| unreachable!())
+    }
+
+    /// The view answers as filtering a copy would, past 64 headers too
+    /// (where visibility leaves the first word): the expected list is
+    /// worked out from the standard's rules directly.
+    #[test]
+    fn view_matches_filtering_a_copy_past_64_headers() {
+        for count in [0usize, 1, 63, 64, 65, 130] {
+            for credentials in [CredentialsMode::Omit, CredentialsMode::Include] {
+                let mut response =
+                    Response::new(200).with_header("Access-Control-Allow-Origin", "*");
+                for i in 0..count {
+                    let name = match i % 5 {
+                        0 => format!("X-Exposed-{i}"),
+                        1 => "Content-Type".to_owned(),
+                        2 => "Set-Cookie".to_owned(),
+                        3 => format!("X-Hidden-{i}"),
+                        _ => "Cache-Control".to_owned(),
+                    };
+                    response = response.with_header(name, "v");
+                }
+                let exposed: Vec<String> = (0..count)
+                    .filter(|i| i % 5 == 0)
+                    .map(|i| format!("x-exposed-{i}"))
+                    .collect();
+                response =
+                    response.with_header("Access-Control-Expose-Headers", exposed.join(", "));
+                let expected: Vec<(Vec<u8>, Vec<u8>)> = response
+                    .headers
+                    .iter()
+                    .filter(|h| {
+                        let lower = h.name.to_ascii_lowercase();
+                        header::is_always_safelisted_response_header_name(&lower)
+                            || exposed.iter().any(|e| e.as_bytes() == lower.as_slice())
+                    })
+                    .map(|h| (h.name.to_vec(), h.value.to_vec()))
+                    .collect();
+                let seen = filter(
+                    ResponseTainting::Cors,
+                    response.clone(),
+                    &url(),
+                    1,
+                    credentials,
+                );
+                let got: Vec<(Vec<u8>, Vec<u8>)> = seen
+                    .headers()
+                    .iter()
+                    .map(|h| (h.name.to_vec(), h.value.to_vec()))
+                    .collect();
+                assert_eq!(got, expected, "{count} headers, {credentials:?}");
+                assert_eq!(seen.headers().len(), expected.len());
+                assert_eq!(seen.internal_headers(), &response.headers);
+                // Basic: everything but Set-Cookie.
+                let basic = filter(
+                    ResponseTainting::Basic,
+                    response.clone(),
+                    &url(),
+                    1,
+                    credentials,
+                );
+                assert!(
+                    basic
+                        .headers()
+                        .iter()
+                        .all(|h| !h.name.eq_ignore_ascii_case(b"set-cookie"))
+                );
+                assert_eq!(
+                    basic.headers().len(),
+                    response
+                        .headers
+                        .iter()
+                        .filter(|h| !h.name.eq_ignore_ascii_case(b"set-cookie"))
+                        .count()
+                );
+                let opaque = filter(ResponseTainting::Opaque, response, &url(), 1, credentials);
+                assert!(opaque.headers().is_empty());
+            }
+        }
+    }
+
+    /// Two filtered responses a script cannot tell apart are equal, even
+    /// when their hidden headers differ.
+    #[test]
+    fn equality_is_what_a_script_sees() {
+        let a = Response::new(200)
+            .with_header("Access-Control-Allow-Origin", "*")
+            .with_header("Content-Type", "text/plain")
+            .with_header("X-Secret", "1");
+        let b = Response::new(200)
+            .with_header("Access-Control-Allow-Origin", "*")
+            .with_header("Content-Type", "text/plain")
+            .with_header("X-Secret", "2");
+        let c = Response::new(200)
+            .with_header("Access-Control-Allow-Origin", "*")
+            .with_header("Content-Type", "text/html");
+        let f = |r| filter(ResponseTainting::Cors, r, &url(), 1, CredentialsMode::Omit);
+        assert_eq!(f(a.clone()), f(b));
+        assert_ne!(f(a), f(c));
+    }
 }

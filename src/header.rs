@@ -57,17 +57,21 @@ impl std::fmt::Debug for HeaderList {
 /// one starts. `None` only at the end of the buffer.
 #[inline(always)]
 fn read_at(buf: &[u8], pos: usize) -> Option<(Header<'_>, usize)> {
-    let (lens, rest) = buf.get(pos..)?.split_first_chunk::<{ 2 * LEN }>()?;
+    let (h, rest) = split_first(buf.get(pos..)?)?;
+    Some((h, buf.len() - rest.len()))
+}
+
+/// Splits the first header off the front of a buffer: the header and the
+/// headers after it. `None` only at the end of the buffer.
+#[inline(always)]
+fn split_first(buf: &[u8]) -> Option<(Header<'_>, &[u8])> {
+    let (lens, rest) = buf.split_first_chunk::<{ 2 * LEN }>()?;
     let (n, v) = lens.split_at(LEN);
     let name_len = usize::from_ne_bytes(n.try_into().ok()?);
     let value_len = usize::from_ne_bytes(v.try_into().ok()?);
-    if name_len > rest.len() {
-        return None;
-    }
-    let (name, rest) = rest.split_at(name_len);
-    let value = rest.get(..value_len)?;
-    // Both lengths are within the buffer, so the sum cannot overflow.
-    Some((Header { name, value }, pos + 2 * LEN + name_len + value_len))
+    let (name, rest) = rest.split_at_checked(name_len)?;
+    let (value, rest) = rest.split_at_checked(value_len)?;
+    Some((Header { name, value }, rest))
 }
 
 impl HeaderList {
@@ -213,8 +217,7 @@ impl HeaderList {
     /// The headers in order.
     pub fn iter(&self) -> Iter<'_> {
         Iter {
-            buf: &self.buf,
-            pos: 0,
+            rest: &self.buf,
             left: self.count,
         }
     }
@@ -276,8 +279,8 @@ impl HeaderList {
 /// The headers of a [`HeaderList`], in order.
 #[derive(Clone, Debug)]
 pub struct Iter<'a> {
-    buf: &'a [u8],
-    pos: usize,
+    /// The headers not yet returned.
+    rest: &'a [u8],
     left: usize,
 }
 
@@ -285,8 +288,8 @@ impl<'a> Iterator for Iter<'a> {
     type Item = Header<'a>;
     #[inline]
     fn next(&mut self) -> Option<Header<'a>> {
-        let (h, next) = read_at(self.buf, self.pos)?;
-        self.pos = next;
+        let (h, rest) = split_first(self.rest)?;
+        self.rest = rest;
         self.left = self.left.saturating_sub(1);
         Some(h)
     }

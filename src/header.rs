@@ -820,26 +820,72 @@ pub const SAFELISTED_TOTAL_MAX: usize = 1024;
 /// ```
 #[inline]
 pub fn is_cors_safelisted_request_header(name: &[u8], value: &[u8]) -> bool {
+    cors_safelisted_request_header(name, value)
+}
+
+/// [`is_cors_safelisted_request_header`], inlined where the crate
+/// classifies a list's headers: the name is matched in place (most are
+/// turned away there), the value checked out of line.
+#[inline(always)]
+pub(crate) fn cors_safelisted_request_header(name: &[u8], value: &[u8]) -> bool {
     // Step 1.
     if value.len() > SAFELISTED_VALUE_MAX {
         return false;
     }
     // Step 2, dispatched on the name's length first (one comparison, not five).
-    match name.len() {
-        6 if eq_lower(name, b"accept") => !has_unsafe_byte(value),
-        // Branch-free: AND the classes of every byte.
-        15 if eq_lower(name, b"accept-language") => and_classes(value) & LANGUAGE != 0,
-        16 if eq_lower(name, b"content-language") => and_classes(value) & LANGUAGE != 0,
+    let name = match name.len() {
+        6 if eq_lower(name, b"accept") => SafelistedName::Accept,
+        15 if eq_lower(name, b"accept-language") => SafelistedName::Language,
+        16 if eq_lower(name, b"content-language") => SafelistedName::Language,
+        12 if eq_lower(name, b"content-type") => SafelistedName::ContentType,
+        5 if eq_lower(name, b"range") => SafelistedName::Range,
+        _ => return false,
+    };
+    is_safelisted_value(name, value)
+}
+
+/// The names step 2 of `fetch#cors-safelisted-request-header` lists, by
+/// the rule their value must meet.
+#[derive(Clone, Copy)]
+enum SafelistedName {
+    /// `Accept`.
+    Accept,
+    /// `Accept-Language` and `Content-Language`.
+    Language,
+    /// `Content-Type`.
+    ContentType,
+    /// `Range`.
+    Range,
+}
+
+/// Whether a value of at most 128 bytes meets the rule of its name
+/// (`fetch#cors-safelisted-request-header`, step 2): the usual names'
+/// rules inline, the others out of line.
+#[inline(always)]
+fn is_safelisted_value(name: SafelistedName, value: &[u8]) -> bool {
+    match name {
+        SafelistedName::Accept => !has_unsafe_byte(value),
         // The essence first: it turns away the usual unsafe value
         // (`application/json`) after a few bytes.
-        12 if eq_lower(name, b"content-type") => {
+        SafelistedName::ContentType => {
             mime::has_cors_safelisted_essence(value) && !has_unsafe_byte(value)
         }
-        5 if eq_lower(name, b"range") => matches!(
+        SafelistedName::Language | SafelistedName::Range => {
+            is_safelisted_language_or_range(name, value)
+        }
+    }
+}
+
+/// [`is_safelisted_value`] for `Accept-Language`, `Content-Language` and `Range`.
+#[inline(never)]
+fn is_safelisted_language_or_range(name: SafelistedName, value: &[u8]) -> bool {
+    match name {
+        // Branch-free: AND the classes of every byte.
+        SafelistedName::Language => and_classes(value) & LANGUAGE != 0,
+        _ => matches!(
             parse_single_range_header_value(value, false),
             Some((Some(_), _))
         ),
-        _ => false,
     }
 }
 
@@ -1399,11 +1445,13 @@ pub fn parse_delta_seconds(value: &[u8]) -> Result<u64, ExtractError> {
 #[cfg(test)]
 mod tests {
     use super::{
-        FORBIDDEN_REQUEST_HEADER_NAMES, ScriptHeader, check_script_header, cmp_ignore_case,
-        cmp_ignore_case_from, copy_lowercase, eq_ignore_case, eq_lower, get_decode_split,
-        is_forbidden_request_header, is_header_name, is_header_value, normalize_value, sort_key,
+        FORBIDDEN_REQUEST_HEADER_NAMES, SAFELISTED_VALUE_MAX, ScriptHeader, check_script_header,
+        cmp_ignore_case, cmp_ignore_case_from, copy_lowercase, cors_safelisted_request_header,
+        eq_ignore_case, eq_lower, get_decode_split, is_forbidden_request_header, is_header_name,
+        is_header_value, normalize_value, parse_single_range_header_value, sort_key,
     };
     use crate::method::is_forbidden_method;
+    use crate::mime;
 
     /// `fetch#header-name` as written: a non-empty token.
     fn reference_is_header_name(name: &[u8]) -> bool {
@@ -1437,6 +1485,32 @@ mod tests {
                 && get_decode_split(value)
                     .iter()
                     .any(|m| is_forbidden_method(m)))
+    }
+
+    /// `fetch#cors-safelisted-request-header` as written.
+    fn reference_is_safelisted(name: &[u8], value: &[u8]) -> bool {
+        // `fetch#cors-unsafe-request-header-byte`.
+        let unsafe_byte = |b: &u8| (*b < 0x20 && *b != b'\t') || b"\"():<>?@[\\]{}\x7f".contains(b);
+        let no_unsafe_byte = !value.iter().any(unsafe_byte);
+        let language = value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b" *,-.;=".contains(b));
+        let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
+        value.len() <= SAFELISTED_VALUE_MAX
+            && if is(b"accept") {
+                no_unsafe_byte
+            } else if is(b"accept-language") || is(b"content-language") {
+                language
+            } else if is(b"content-type") {
+                no_unsafe_byte && mime::has_cors_safelisted_essence(value)
+            } else if is(b"range") {
+                matches!(
+                    parse_single_range_header_value(value, false),
+                    Some((Some(_), _))
+                )
+            } else {
+                false
+            }
     }
 
     /// What the `Headers` append steps do, as written: normalize, validate, drop.
@@ -1545,6 +1619,59 @@ mod tests {
                     }
                 });
             }
+        }
+    }
+
+    /// The CORS-safelisted request-header rule, its names matched in place,
+    /// answers as the definition.
+    #[test]
+    fn safelisted_request_header_is_the_definition() {
+        let names: [&[u8]; 6] = [
+            b"accept",
+            b"accept-language",
+            b"content-language",
+            b"content-type",
+            b"range",
+            b"x-requested-with",
+        ];
+        let long = [b'a'; SAFELISTED_VALUE_MAX + 1];
+        let values: [&[u8]; 12] = [
+            b"",
+            b"*/*",
+            b"application/json",
+            b"text/plain;charset=UTF-8",
+            b"multipart/form-data; boundary=x",
+            b"en-US,en;q=0.9",
+            b"bytes=0-",
+            b"bytes=5-1",
+            b"a\"b",
+            b"text/plain\x7f",
+            &long[..SAFELISTED_VALUE_MAX],
+            &long,
+        ];
+        for name in names {
+            for base in [name.to_vec(), name.to_ascii_uppercase()] {
+                with_each_byte_at_each_position(&base, |n| {
+                    for v in values {
+                        assert_eq!(
+                            cors_safelisted_request_header(n, v),
+                            reference_is_safelisted(n, v),
+                            "{n:?} {v:?}"
+                        );
+                    }
+                });
+            }
+        }
+        for v in values {
+            with_each_byte_at_each_position(v.get(..24).unwrap_or(v), |v| {
+                for name in names {
+                    assert_eq!(
+                        cors_safelisted_request_header(name, v),
+                        reference_is_safelisted(name, v),
+                        "{name:?} {v:?}"
+                    );
+                }
+            });
         }
     }
 

@@ -515,6 +515,7 @@ pub fn write_unsafe_header_names(
 /// longer one, or one whose same-name headers the profile combines): the
 /// answer [`for_each_unsafe_header`] gives, worked out
 /// once for a fetch that asks it several times.
+#[inline(never)] // one call a fetch; kept apart from the driver's code
 pub(crate) fn unsafe_bits(headers: &HeaderList, profile: &Profile) -> Option<u64> {
     let count = headers.len();
     // Combined same-name headers are judged by name, not by position: the

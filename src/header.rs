@@ -57,17 +57,21 @@ impl std::fmt::Debug for HeaderList {
 /// one starts. `None` only at the end of the buffer.
 #[inline(always)]
 fn read_at(buf: &[u8], pos: usize) -> Option<(Header<'_>, usize)> {
-    let (lens, rest) = buf.get(pos..)?.split_first_chunk::<{ 2 * LEN }>()?;
+    let (h, rest) = split_first(buf.get(pos..)?)?;
+    Some((h, buf.len() - rest.len()))
+}
+
+/// Splits the first header off the front of a buffer: the header and the
+/// headers after it. `None` only at the end of the buffer.
+#[inline(always)]
+fn split_first(buf: &[u8]) -> Option<(Header<'_>, &[u8])> {
+    let (lens, rest) = buf.split_first_chunk::<{ 2 * LEN }>()?;
     let (n, v) = lens.split_at(LEN);
     let name_len = usize::from_ne_bytes(n.try_into().ok()?);
     let value_len = usize::from_ne_bytes(v.try_into().ok()?);
-    if name_len > rest.len() {
-        return None;
-    }
-    let (name, rest) = rest.split_at(name_len);
-    let value = rest.get(..value_len)?;
-    // Both lengths are within the buffer, so the sum cannot overflow.
-    Some((Header { name, value }, pos + 2 * LEN + name_len + value_len))
+    let (name, rest) = rest.split_at_checked(name_len)?;
+    let (value, rest) = rest.split_at_checked(value_len)?;
+    Some((Header { name, value }, rest))
 }
 
 impl HeaderList {
@@ -213,8 +217,7 @@ impl HeaderList {
     /// The headers in order.
     pub fn iter(&self) -> Iter<'_> {
         Iter {
-            buf: &self.buf,
-            pos: 0,
+            rest: &self.buf,
             left: self.count,
         }
     }
@@ -276,8 +279,8 @@ impl HeaderList {
 /// The headers of a [`HeaderList`], in order.
 #[derive(Clone, Debug)]
 pub struct Iter<'a> {
-    buf: &'a [u8],
-    pos: usize,
+    /// The headers not yet returned.
+    rest: &'a [u8],
     left: usize,
 }
 
@@ -285,8 +288,8 @@ impl<'a> Iterator for Iter<'a> {
     type Item = Header<'a>;
     #[inline]
     fn next(&mut self) -> Option<Header<'a>> {
-        let (h, next) = read_at(self.buf, self.pos)?;
-        self.pos = next;
+        let (h, rest) = split_first(self.rest)?;
+        self.rest = rest;
         self.left = self.left.saturating_sub(1);
         Some(h)
     }
@@ -326,8 +329,6 @@ impl From<&http::HeaderMap> for HeaderList {
 const TOKEN: u8 = 1;
 const UNSAFE: u8 = 2;
 const LANGUAGE: u8 = 4;
-/// NUL, CR and LF: never in a header value.
-const NOT_IN_VALUE: u8 = 8;
 
 const fn byte_classes() -> [u8; 256] {
     let mut t = [0u8; 256];
@@ -380,9 +381,6 @@ const fn byte_classes() -> [u8; 256] {
         if matches!(c, b' ' | b'*' | b',' | b'-' | b'.' | b';' | b'=') {
             v |= LANGUAGE;
         }
-        if matches!(c, 0 | b'\r' | b'\n') {
-            v |= NOT_IN_VALUE;
-        }
         t[b] = v;
         b += 1;
     }
@@ -396,18 +394,142 @@ pub fn is_token_byte(b: u8) -> bool {
     BYTE_CLASSES[usize::from(b)] & TOKEN != 0
 }
 
+/// What appending a header to a script's request headers does with it
+/// (`fetch#concept-headers-append`, guard `request`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ScriptHeader {
+    /// Appended as given: valid, not forbidden, its value already normalized.
+    AsGiven,
+    /// Appended with its value trimmed, or dropped (a forbidden request-header).
+    Changed,
+    /// Not a header name: it throws.
+    InvalidName,
+    /// Once normalized, not a header value: it throws.
+    InvalidValue,
+}
+
+/// Checks a header a script appends to a request's headers: its value
+/// normalized (`fetch#concept-header-value-normalize`), then the name and
+/// value validated, then the forbidden request-header rule.
+#[inline(never)]
+pub(crate) fn check_script_header(name: &[u8], value: &[u8]) -> ScriptHeader {
+    let normalized = normalize_value(value);
+    if !is_header_name(name) {
+        return ScriptHeader::InvalidName;
+    }
+    // A normalized value neither starts nor ends with a tab or space: only
+    // NUL, CR and LF are left to refuse (`is_header_value`).
+    if has_nul_cr_lf(normalized) {
+        return ScriptHeader::InvalidValue;
+    }
+    if normalized.len() != value.len() || forbidden_request_header(name, normalized) {
+        ScriptHeader::Changed
+    } else {
+        ScriptHeader::AsGiven
+    }
+}
+
 /// Whether `name` is a header name (`fetch#header-name`): a token.
+#[inline]
 pub fn is_header_name(name: &[u8]) -> bool {
-    !name.is_empty() && and_classes(name) & TOKEN != 0
+    // Most names are letters, digits and `-`: eight bytes at a time. Any
+    // other byte sends the name to the byte-by-byte rule.
+    !name.is_empty() && (or_over_words(name, not_alphanumeric_or_dash) == 0 || is_token(name))
+}
+
+/// Whether every byte is a token byte, byte by byte.
+#[inline(never)]
+fn is_token(s: &[u8]) -> bool {
+    and_classes(s) & TOKEN != 0
 }
 
 /// Whether `value` is a header value (`fetch#header-value`): no leading or
 /// trailing tab or space, no NUL, CR or LF.
+#[inline]
 pub fn is_header_value(value: &[u8]) -> bool {
     let tab_or_space = |b: &u8| *b == b'\t' || *b == b' ';
     !value.first().is_some_and(tab_or_space)
         && !value.last().is_some_and(tab_or_space)
-        && or_classes(value) & NOT_IN_VALUE == 0
+        && !has_nul_cr_lf(value)
+}
+
+/// Whether any byte of `value` is NUL, CR or LF, eight bytes at a time.
+#[inline(always)]
+fn has_nul_cr_lf(value: &[u8]) -> bool {
+    // All three are below 0x0E: asking that first (three operations a
+    // word) clears the usual value; one with a tab or another low byte
+    // is asked again exactly.
+    let below_0e = |w: u64| w.wrapping_sub(ONES * 0x0E) & !w & HI;
+    or_over_words(value, below_0e) != 0
+        && or_over_words(value, |w| {
+            has_zero_byte(w) | has_zero_byte(w ^ (ONES * 0x0A)) | has_zero_byte(w ^ (ONES * 0x0D))
+        }) != 0
+}
+
+/// 0x01 in every byte of a word.
+const ONES: u64 = 0x0101_0101_0101_0101;
+/// 0x80 in every byte of a word.
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Not 0 when some byte of `w` is 0. (A byte above a zero byte may be
+/// flagged too: only whether the answer is 0 means anything.) The same
+/// test with 0x0E for 0x01, as [`has_nul_cr_lf`] uses it, asks whether
+/// some byte is below 0x0E (true for any bound up to 0x80).
+#[inline(always)]
+const fn has_zero_byte(w: u64) -> u64 {
+    w.wrapping_sub(ONES) & !w & HI
+}
+
+/// 0x80 in each byte of `w` that is not an ASCII letter, digit or `-`.
+#[inline(always)]
+const fn not_alphanumeric_or_dash(w: u64) -> u64 {
+    // On the low seven bits of each byte no sum carries into the next
+    // byte; a byte with its high bit set is flagged as it is.
+    let low = w & !HI;
+    // A letter once bit 0x20 is set: b'a'..=b'z'.
+    let folded = low | (ONES * 0x20);
+    let letter =
+        folded.wrapping_add(ONES * (0x80 - 0x61)) & !folded.wrapping_add(ONES * (0x80 - 0x7B));
+    let digit = low.wrapping_add(ONES * (0x80 - 0x30)) & !low.wrapping_add(ONES * (0x80 - 0x3A));
+    // Exactly `-` (0x2D): the XOR is zero, so adding 0x7F leaves the top bit clear.
+    let dash = !(low ^ (ONES * 0x2D)).wrapping_add(ONES * 0x7F);
+    (w | !(letter | digit | dash)) & HI
+}
+
+/// The OR of `f` over words that hold every byte of `s` and no other
+/// byte (little-endian): up to sixteen bytes, the first eight and the last
+/// eight (overlapping), without a loop; a longer string eight at a time,
+/// the last word overlapping the one before; a string shorter than eight
+/// bytes is repeated to fill one word. So `f` may test every byte of a
+/// word; nothing is padding.
+#[inline(always)]
+fn or_over_words(s: &[u8], f: impl Fn(u64) -> u64) -> u64 {
+    let n = s.len();
+    let first = s.first_chunk::<8>().map_or(0, |c| u64::from_le_bytes(*c));
+    let last = s.last_chunk::<8>().map_or(0, |c| u64::from_le_bytes(*c));
+    if n > 16 {
+        let mut acc = 0u64;
+        let mut chunks = s.chunks_exact(8);
+        for c in &mut chunks {
+            acc |= f(<[u8; 8]>::try_from(c).map_or(0, u64::from_le_bytes));
+        }
+        if !chunks.remainder().is_empty() {
+            acc |= f(last);
+        }
+        acc
+    } else if n >= 8 {
+        f(first) | f(last)
+    } else if n >= 4 {
+        // The first four bytes and the last four, overlapping.
+        f(word4(s, 0) | word4(s, n - 4) << 32)
+    } else if let (Some(&first), Some(&last)) = (s.first(), s.last()) {
+        // One to three bytes: the first, the middle and the last are all.
+        let middle = s.get(n / 2).copied().unwrap_or(first);
+        let w = u32::from_le_bytes([first, middle, last, last]);
+        f(u64::from(w) | u64::from(w) << 32)
+    } else {
+        0
+    }
 }
 
 /// Normalizes a potential header value (`fetch#concept-header-value-normalize`):
@@ -698,26 +820,72 @@ pub const SAFELISTED_TOTAL_MAX: usize = 1024;
 /// ```
 #[inline]
 pub fn is_cors_safelisted_request_header(name: &[u8], value: &[u8]) -> bool {
+    cors_safelisted_request_header(name, value)
+}
+
+/// [`is_cors_safelisted_request_header`], inlined where the crate
+/// classifies a list's headers: the name is matched in place (most are
+/// turned away there), the value checked out of line.
+#[inline(always)]
+pub(crate) fn cors_safelisted_request_header(name: &[u8], value: &[u8]) -> bool {
     // Step 1.
     if value.len() > SAFELISTED_VALUE_MAX {
         return false;
     }
     // Step 2, dispatched on the name's length first (one comparison, not five).
-    match name.len() {
-        6 if eq_lower(name, b"accept") => !has_unsafe_byte(value),
-        // Branch-free: AND the classes of every byte.
-        15 if eq_lower(name, b"accept-language") => and_classes(value) & LANGUAGE != 0,
-        16 if eq_lower(name, b"content-language") => and_classes(value) & LANGUAGE != 0,
+    let name = match name.len() {
+        6 if eq_lower(name, b"accept") => SafelistedName::Accept,
+        15 if eq_lower(name, b"accept-language") => SafelistedName::Language,
+        16 if eq_lower(name, b"content-language") => SafelistedName::Language,
+        12 if eq_lower(name, b"content-type") => SafelistedName::ContentType,
+        5 if eq_lower(name, b"range") => SafelistedName::Range,
+        _ => return false,
+    };
+    is_safelisted_value(name, value)
+}
+
+/// The names step 2 of `fetch#cors-safelisted-request-header` lists, by
+/// the rule their value must meet.
+#[derive(Clone, Copy)]
+enum SafelistedName {
+    /// `Accept`.
+    Accept,
+    /// `Accept-Language` and `Content-Language`.
+    Language,
+    /// `Content-Type`.
+    ContentType,
+    /// `Range`.
+    Range,
+}
+
+/// Whether a value of at most 128 bytes meets the rule of its name
+/// (`fetch#cors-safelisted-request-header`, step 2): the usual names'
+/// rules inline, the others out of line.
+#[inline(always)]
+fn is_safelisted_value(name: SafelistedName, value: &[u8]) -> bool {
+    match name {
+        SafelistedName::Accept => !has_unsafe_byte(value),
         // The essence first: it turns away the usual unsafe value
         // (`application/json`) after a few bytes.
-        12 if eq_lower(name, b"content-type") => {
+        SafelistedName::ContentType => {
             mime::has_cors_safelisted_essence(value) && !has_unsafe_byte(value)
         }
-        5 if eq_lower(name, b"range") => matches!(
+        SafelistedName::Language | SafelistedName::Range => {
+            is_safelisted_language_or_range(name, value)
+        }
+    }
+}
+
+/// [`is_safelisted_value`] for `Accept-Language`, `Content-Language` and `Range`.
+#[inline(never)]
+fn is_safelisted_language_or_range(name: SafelistedName, value: &[u8]) -> bool {
+    match name {
+        // Branch-free: AND the classes of every byte.
+        SafelistedName::Language => and_classes(value) & LANGUAGE != 0,
+        _ => matches!(
             parse_single_range_header_value(value, false),
             Some((Some(_), _))
         ),
-        _ => false,
     }
 }
 
@@ -1009,8 +1177,15 @@ const FORBIDDEN_REQUEST_HEADER_NAMES: [&[u8]; 21] = [
 /// assert!(!is_forbidden_request_header(b"X-HTTP-Method-Override", b"PATCH"));
 /// ```
 pub fn is_forbidden_request_header(name: &[u8], value: &[u8]) -> bool {
-    // Step 1, dispatched on the name's length (each arm lists the names of
-    // FORBIDDEN_REQUEST_HEADER_NAMES of that length).
+    forbidden_request_header(name, value)
+}
+
+/// [`is_forbidden_request_header`], inlined where the crate checks headers.
+#[inline(always)]
+fn forbidden_request_header(name: &[u8], value: &[u8]) -> bool {
+    // Steps 1 and 3, dispatched on the name's length (each arm lists the
+    // names of FORBIDDEN_REQUEST_HEADER_NAMES of that length, then those
+    // of step 3): most names are turned away by their length alone.
     let is = |lower: &[u8]| eq_lower(name, lower);
     let listed = match name.len() {
         2 => is(b"te"),
@@ -1021,9 +1196,13 @@ pub fn is_forbidden_request_header(name: &[u8], value: &[u8]) -> bool {
         10 => is(b"connection") || is(b"keep-alive") || is(b"set-cookie"),
         14 => is(b"accept-charset") || is(b"content-length"),
         15 => is(b"accept-encoding"),
-        17 => is(b"transfer-encoding"),
+        17 if is(b"transfer-encoding") => true,
         29 => is(b"access-control-request-method"),
         30 => is(b"access-control-request-headers"),
+        // Step 3 (none of these names starts as step 2 asks).
+        13 if is(b"x-http-method") => return overrides_forbidden_method(value),
+        17 if is(b"x-method-override") => return overrides_forbidden_method(value),
+        22 if is(b"x-http-method-override") => return overrides_forbidden_method(value),
         _ => false,
     };
     debug_assert_eq!(
@@ -1032,23 +1211,24 @@ pub fn is_forbidden_request_header(name: &[u8], value: &[u8]) -> bool {
             .iter()
             .any(|n| name.eq_ignore_ascii_case(n))
     );
-    if listed {
-        return true;
-    }
-    // Step 2.
+    // Step 2, on the first byte first (`| 0x20` folds only `P` to `p` and
+    // `S` to `s`).
     let starts_with_ci = |p: &[u8]| name.get(..p.len()).is_some_and(|h| eq_lower(h, p));
-    if starts_with_ci(b"proxy-") || starts_with_ci(b"sec-") {
-        return true;
-    }
-    // Step 3.
-    if matches!(name.len(), 13 | 17 | 22)
-        && (is(b"x-http-method") || is(b"x-http-method-override") || is(b"x-method-override"))
-    {
-        return get_decode_split(value)
-            .iter()
-            .any(|m| is_forbidden_method(m));
-    }
-    false
+    listed
+        || match name.first().map(|b| b | 0x20) {
+            Some(b'p') => starts_with_ci(b"proxy-"),
+            Some(b's') => starts_with_ci(b"sec-"),
+            _ => false,
+        }
+}
+
+/// Step 3 of [`is_forbidden_request_header`] for a name of the
+/// `X-HTTP-Method-Override` family: whether a value names a forbidden method.
+#[cold]
+fn overrides_forbidden_method(value: &[u8]) -> bool {
+    get_decode_split(value)
+        .iter()
+        .any(|m| is_forbidden_method(m))
 }
 
 /// Forbidden response-header name (`fetch#forbidden-response-header-name`):
@@ -1265,8 +1445,235 @@ pub fn parse_delta_seconds(value: &[u8]) -> Result<u64, ExtractError> {
 #[cfg(test)]
 mod tests {
     use super::{
-        cmp_ignore_case, cmp_ignore_case_from, copy_lowercase, eq_ignore_case, eq_lower, sort_key,
+        FORBIDDEN_REQUEST_HEADER_NAMES, SAFELISTED_VALUE_MAX, ScriptHeader, check_script_header,
+        cmp_ignore_case, cmp_ignore_case_from, copy_lowercase, cors_safelisted_request_header,
+        eq_ignore_case, eq_lower, get_decode_split, is_forbidden_request_header, is_header_name,
+        is_header_value, normalize_value, parse_single_range_header_value, sort_key,
     };
+    use crate::method::is_forbidden_method;
+    use crate::mime;
+
+    /// `fetch#header-name` as written: a non-empty token.
+    fn reference_is_header_name(name: &[u8]) -> bool {
+        let token = |b: &u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b);
+        !name.is_empty() && name.iter().all(token)
+    }
+
+    /// `fetch#header-value` as written.
+    fn reference_is_header_value(value: &[u8]) -> bool {
+        let tab_or_space = |b: &u8| *b == b'\t' || *b == b' ';
+        !value.first().is_some_and(tab_or_space)
+            && !value.last().is_some_and(tab_or_space)
+            && !value.iter().any(|b| matches!(b, 0 | b'\r' | b'\n'))
+    }
+
+    /// `fetch#forbidden-request-header` as written.
+    fn reference_is_forbidden(name: &[u8], value: &[u8]) -> bool {
+        let starts = |p: &[u8]| name.len() >= p.len() && name[..p.len()].eq_ignore_ascii_case(p);
+        FORBIDDEN_REQUEST_HEADER_NAMES
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n))
+            || starts(b"proxy-")
+            || starts(b"sec-")
+            || ([
+                &b"x-http-method"[..],
+                b"x-http-method-override",
+                b"x-method-override",
+            ]
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n))
+                && get_decode_split(value)
+                    .iter()
+                    .any(|m| is_forbidden_method(m)))
+    }
+
+    /// `fetch#cors-safelisted-request-header` as written.
+    fn reference_is_safelisted(name: &[u8], value: &[u8]) -> bool {
+        // `fetch#cors-unsafe-request-header-byte`.
+        let unsafe_byte = |b: &u8| (*b < 0x20 && *b != b'\t') || b"\"():<>?@[\\]{}\x7f".contains(b);
+        let no_unsafe_byte = !value.iter().any(unsafe_byte);
+        let language = value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b" *,-.;=".contains(b));
+        let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
+        value.len() <= SAFELISTED_VALUE_MAX
+            && if is(b"accept") {
+                no_unsafe_byte
+            } else if is(b"accept-language") || is(b"content-language") {
+                language
+            } else if is(b"content-type") {
+                no_unsafe_byte && mime::has_cors_safelisted_essence(value)
+            } else if is(b"range") {
+                matches!(
+                    parse_single_range_header_value(value, false),
+                    Some((Some(_), _))
+                )
+            } else {
+                false
+            }
+    }
+
+    /// What the `Headers` append steps do, as written: normalize, validate, drop.
+    fn reference_check(name: &[u8], value: &[u8]) -> ScriptHeader {
+        let normalized = normalize_value(value);
+        if !reference_is_header_name(name) {
+            ScriptHeader::InvalidName
+        } else if !reference_is_header_value(normalized) {
+            ScriptHeader::InvalidValue
+        } else if normalized != value || reference_is_forbidden(name, normalized) {
+            ScriptHeader::Changed
+        } else {
+            ScriptHeader::AsGiven
+        }
+    }
+
+    /// Every prefix of `base` (so every length across word boundaries),
+    /// with every byte value at every position, and unchanged.
+    fn with_each_byte_at_each_position(base: &[u8], mut f: impl FnMut(&[u8])) {
+        for len in 0..=base.len() {
+            let s = &base[..len];
+            f(s);
+            for i in 0..len {
+                for b in 0..=255u8 {
+                    let mut t = s.to_vec();
+                    t[i] = b;
+                    f(&t);
+                }
+            }
+        }
+    }
+
+    /// The word-at-a-time name and value checks answer as the
+    /// definitions, for any byte at any position of every length up to 40.
+    #[test]
+    fn name_and_value_checks_are_the_definitions() {
+        let base = b"X-Requested-With-0123456789-abcdef_ghijk";
+        with_each_byte_at_each_position(base, |s| {
+            assert_eq!(is_header_name(s), reference_is_header_name(s), "{s:?}");
+            assert_eq!(is_header_value(s), reference_is_header_value(s), "{s:?}");
+            assert_eq!(
+                check_script_header(b"X-Trace", s),
+                reference_check(b"X-Trace", s),
+                "{s:?}"
+            );
+            assert_eq!(
+                check_script_header(s, b"1"),
+                reference_check(s, b"1"),
+                "{s:?}"
+            );
+        });
+        // Values around a byte that needs the exact test (below 0x0E).
+        let base = b"a\tb c\x0bd\te\x01f g\th i\tj k\tl m\tn o\tp";
+        with_each_byte_at_each_position(base, |s| {
+            assert_eq!(is_header_value(s), reference_is_header_value(s), "{s:?}");
+            assert_eq!(
+                check_script_header(b"Accept", s),
+                reference_check(b"Accept", s),
+                "{s:?}"
+            );
+        });
+        // Whitespace to trim at either end.
+        for v in [
+            &b" a "[..],
+            b"\ta\r\n",
+            b"  ",
+            b"\r\n",
+            b" a\x00b ",
+            b" \x00 ",
+        ] {
+            assert_eq!(
+                check_script_header(b"A", v),
+                reference_check(b"A", v),
+                "{v:?}"
+            );
+        }
+    }
+
+    /// The length-dispatched forbidden request-header rule answers as the
+    /// definition, for every listed name, prefix and method-override name
+    /// with any byte at any position, cased either way.
+    #[test]
+    fn forbidden_request_header_is_the_definition() {
+        let mut names: Vec<&[u8]> = FORBIDDEN_REQUEST_HEADER_NAMES.to_vec();
+        names.extend_from_slice(&[
+            b"proxy-authorization",
+            b"proxy-",
+            b"sec-fetch-mode",
+            b"sec-",
+            b"x-http-method",
+            b"x-http-method-override",
+            b"x-method-override",
+            b"x-request-id",
+            b"content-type",
+        ]);
+        let values: [&[u8]; 5] = [b"", b"GET", b"patch, trace", b"\"CONNECT\"", b"track"];
+        for name in names {
+            for base in [name.to_vec(), name.to_ascii_uppercase()] {
+                with_each_byte_at_each_position(&base, |n| {
+                    for v in values {
+                        assert_eq!(
+                            is_forbidden_request_header(n, v),
+                            reference_is_forbidden(n, v),
+                            "{n:?} {v:?}"
+                        );
+                    }
+                });
+            }
+        }
+    }
+
+    /// The CORS-safelisted request-header rule, its names matched in place,
+    /// answers as the definition.
+    #[test]
+    fn safelisted_request_header_is_the_definition() {
+        let names: [&[u8]; 6] = [
+            b"accept",
+            b"accept-language",
+            b"content-language",
+            b"content-type",
+            b"range",
+            b"x-requested-with",
+        ];
+        let long = [b'a'; SAFELISTED_VALUE_MAX + 1];
+        let values: [&[u8]; 12] = [
+            b"",
+            b"*/*",
+            b"application/json",
+            b"text/plain;charset=UTF-8",
+            b"multipart/form-data; boundary=x",
+            b"en-US,en;q=0.9",
+            b"bytes=0-",
+            b"bytes=5-1",
+            b"a\"b",
+            b"text/plain\x7f",
+            &long[..SAFELISTED_VALUE_MAX],
+            &long,
+        ];
+        for name in names {
+            for base in [name.to_vec(), name.to_ascii_uppercase()] {
+                with_each_byte_at_each_position(&base, |n| {
+                    for v in values {
+                        assert_eq!(
+                            cors_safelisted_request_header(n, v),
+                            reference_is_safelisted(n, v),
+                            "{n:?} {v:?}"
+                        );
+                    }
+                });
+            }
+        }
+        for v in values {
+            with_each_byte_at_each_position(v.get(..24).unwrap_or(v), |v| {
+                for name in names {
+                    assert_eq!(
+                        cors_safelisted_request_header(name, v),
+                        reference_is_safelisted(name, v),
+                        "{name:?} {v:?}"
+                    );
+                }
+            });
+        }
+    }
 
     /// `eq_ignore_case` answers as `eq_ignore_ascii_case`, for any byte at
     /// any position of strings of every length up to 24.

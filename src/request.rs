@@ -4,7 +4,7 @@
 use url::Url;
 
 use crate::error::Refusal;
-use crate::header::{self, HeaderList};
+use crate::header::{self, HeaderList, ScriptHeader};
 use crate::method;
 use crate::origin::Origin;
 use crate::profile::Profile;
@@ -327,20 +327,21 @@ pub(crate) fn check_script_request_in_place(request: &mut Request) -> Result<(),
     // its value trimmed (the common request is kept as it is).
     let mut rebuild = no_cors;
     for h in &request.headers {
-        let value = header::normalize_value(h.value);
-        if !header::is_header_name(h.name) {
-            return Err(Refusal::InvalidHeaderName {
-                name: h.name.to_vec(),
-            });
+        match header::check_script_header(h.name, h.value) {
+            ScriptHeader::AsGiven => {}
+            ScriptHeader::Changed => rebuild = true,
+            ScriptHeader::InvalidName => {
+                return Err(Refusal::InvalidHeaderName {
+                    name: h.name.to_vec(),
+                });
+            }
+            ScriptHeader::InvalidValue => {
+                return Err(Refusal::InvalidHeaderValue {
+                    name: h.name.to_vec(),
+                    value: h.value.to_vec(),
+                });
+            }
         }
-        if !header::is_header_value(value) {
-            return Err(Refusal::InvalidHeaderValue {
-                name: h.name.to_vec(),
-                value: h.value.to_vec(),
-            });
-        }
-        rebuild |=
-            value.len() != h.value.len() || header::is_forbidden_request_header(h.name, value);
     }
     if rebuild {
         let given = std::mem::take(&mut request.headers);
@@ -514,6 +515,7 @@ pub fn write_unsafe_header_names(
 /// longer one, or one whose same-name headers the profile combines): the
 /// answer [`for_each_unsafe_header`] gives, worked out
 /// once for a fetch that asks it several times.
+#[inline(never)] // one call a fetch; kept apart from the driver's code
 pub(crate) fn unsafe_bits(headers: &HeaderList, profile: &Profile) -> Option<u64> {
     let count = headers.len();
     // Combined same-name headers are judged by name, not by position: the

@@ -313,7 +313,7 @@ fn copy_name(dst: &mut [u8], src: &[u8]) {
 /// shorter than [`LONG_NAME`], and all fit one group and `out`: the caller
 /// checks.
 ///
-/// Names alike have the same length and last letter (in any case), so a
+/// Names alike have the same length and first letter (in any case), so a
 /// 64-bit summary of the names before skips the comparisons unless one may
 /// be alike, or a `*` came before (it may answer any name): most lists
 /// have no two names alike.
@@ -333,8 +333,8 @@ fn push_first(
     let room = rest.len();
     let mut seen = 0u64;
     for (j, &name) in list.iter().enumerate() {
-        let last = name.last().map_or(0, |b| b | 0x20);
-        let bit = 1u64 << ((name.len() ^ usize::from(last)) & 63);
+        let first = name.first().map_or(0, |b| b | 0x20);
+        let bit = 1u64 << ((name.len() ^ usize::from(first)) & 63);
         if seen & bit == 0 || !list[..j].iter().any(|&n| answers(n, name)) {
             let Some((len, after)) = std::mem::take(&mut rest).split_first_mut() else {
                 break;

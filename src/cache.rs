@@ -1301,6 +1301,63 @@ mod tests {
         all
     }
 
+    /// Names of 255 bytes and more (four more bytes of length) are stored
+    /// the general way and found like others, beside short ones.
+    #[test]
+    fn long_names_are_found() {
+        let cache = PreflightCache::new(crate::Profile::spec().cache);
+        let key = CacheKey {
+            partition: "",
+            origin: b"https://a.example",
+            url: "https://b.example/x",
+        };
+        let long = vec![b'x'; 300];
+        let long_upper = vec![b'X'; 300];
+        let t = Duration::from_secs(100);
+        cache.store(&key, false, &[b"PUT", &long], &[b"x-a", &long], 600, t);
+        assert!(cache.method_match(&key, &long, false, t));
+        assert!(cache.method_match(&key, b"PUT", false, t));
+        assert!(!cache.method_match(&key, &long[1..], false, t));
+        assert!(cache.header_match(&key, &long_upper, false, true, t));
+        assert!(cache.header_match(&key, b"X-A", false, true, t));
+        assert!(!cache.header_match(&key, b"x-b", false, true, t));
+        assert!(!cache.method_match(&key, b"PUT", false, t + Duration::from_secs(600)));
+    }
+
+    /// One lookup of a method and several names answers as the lookups
+    /// one by one, whether the header names are one group or several.
+    #[test]
+    fn covers_is_each_match_in_turn() {
+        let cache = PreflightCache::new(crate::Profile::spec().cache);
+        let key = CacheKey {
+            partition: "",
+            origin: b"https://a.example",
+            url: "https://b.example/x",
+        };
+        let t = Duration::from_secs(100);
+        let covers = |method: Option<&[u8]>, names: &[&[u8]], now| {
+            cache.covers_hashed(cache.hash(&key), &key, method, false, now, |check| {
+                for n in names {
+                    check(n, true);
+                }
+            })
+        };
+        cache.store(&key, false, &[b"PUT"], &[b"X-A", b"x-b"], 600, t);
+        assert!(covers(Some(b"PUT"), &[b"x-a", b"X-B"], t));
+        assert!(!covers(Some(b"PUT"), &[b"x-a", b"x-c"], t));
+        assert!(!covers(Some(b"GET"), &[b"x-a"], t));
+        // A later preflight: a second group of header names.
+        let later = t + Duration::from_secs(10);
+        cache.store(&key, false, &[], &[b"x-c"], 60, later);
+        assert!(covers(Some(b"PUT"), &[b"x-a", b"x-c"], later));
+        assert!(covers(None, &[b"x-c", b"x-b"], later));
+        assert!(!covers(None, &[b"x-c", b"x-d"], later));
+        // The second group expires first.
+        let after = later + Duration::from_secs(60);
+        assert!(!covers(None, &[b"x-c"], after));
+        assert!(covers(Some(b"PUT"), &[b"x-a"], after));
+    }
+
     /// The quick way to a first record writes the same bytes as the general
     /// one, duplicates, cases and `*` included.
     #[test]

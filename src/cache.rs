@@ -24,9 +24,10 @@ pub struct CacheKey<'a> {
     pub url: &'a str,
 }
 
-/// One cache entry without its name: [`ENTRY_BYTES`] in its record, the
-/// name following.
-#[derive(Clone, Copy, Debug)]
+/// One cache entry without its name. A record stores entries in groups:
+/// a run of entries alike but for their names shares one [`GROUP_BYTES`]
+/// header (see [`Record::data`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Entry {
     /// A header-name entry (else a method entry).
     header: bool,
@@ -36,18 +37,35 @@ struct Entry {
     max_age: u32,
     /// When the entry was stored, in nanoseconds of the embedder's clock.
     stored: u64,
-    /// The length of its name: a method or a header name; `*` for the
-    /// wildcard.
-    name_len: u32,
 }
 
-/// The size of an entry in a record, before its name.
-const ENTRY_BYTES: usize = 16;
+/// The size of a group's header: the entry its names share, and the length
+/// of those names.
+const GROUP_BYTES: usize = 16;
 
-/// The longest name a record stores: the length shares 32 bits with the
-/// entry's two flags. A longer name (a gigabyte) is not cached, like names
-/// past [`MAX_NAMES_PER_RECORD`].
-const MAX_NAME_LEN: usize = (1 << 30) - 1;
+/// The most bytes of names (with their lengths) one group holds: the count
+/// shares 32 bits with the entry's two flags. A longer run is split.
+const MAX_GROUP_NAMES_BYTES: usize = (1 << 30) - 1;
+
+/// A name's length before it: one byte below [`LONG_NAME`], else that
+/// byte and four of little-endian length.
+const LONG_NAME: u8 = u8::MAX;
+
+/// The longest name a record stores, so that a name with its length fits a
+/// group. A longer name (a gigabyte) is not cached, like names past
+/// [`MAX_NAMES_PER_RECORD`].
+const MAX_NAME_LEN: usize = MAX_GROUP_NAMES_BYTES - 5;
+
+/// The bytes a name takes in a group: its length, then itself.
+#[inline]
+fn name_bytes(name: &[u8]) -> usize {
+    name.len()
+        + if name.len() < usize::from(LONG_NAME) {
+            1
+        } else {
+            5
+        }
+}
 
 /// A time as the cache stores it: nanoseconds, saturating (584 years).
 fn nanos(t: Duration) -> u64 {
@@ -55,29 +73,31 @@ fn nanos(t: Duration) -> u64 {
 }
 
 impl Entry {
-    /// The entry as its record holds it: one little-endian 128-bit word
-    /// of `stored`, `max_age`, then the name's length shifted past the two
-    /// flags.
+    /// The header of a group of these entries, whose names take
+    /// `names_bytes` (at most [`MAX_GROUP_NAMES_BYTES`]): one little-endian
+    /// 128-bit word of `stored`, `max_age`, then `names_bytes` shifted past
+    /// the two flags.
     #[inline]
-    fn encode(&self) -> [u8; ENTRY_BYTES] {
+    fn encode_group(&self, names_bytes: u32) -> [u8; GROUP_BYTES] {
         let len_flags =
-            self.name_len << 2 | u32::from(self.header) << 1 | u32::from(self.credentials);
+            names_bytes << 2 | u32::from(self.header) << 1 | u32::from(self.credentials);
         (u128::from(self.stored) | u128::from(self.max_age) << 64 | u128::from(len_flags) << 96)
             .to_le_bytes()
     }
 
+    /// A group header's entry and the length of its names.
     #[inline(always)]
-    fn decode(b: &[u8; ENTRY_BYTES]) -> Entry {
+    fn decode_group(b: &[u8; GROUP_BYTES]) -> (Entry, usize) {
         let w = u128::from_le_bytes(*b);
         // The casts keep the low bits of each field.
         let len_flags = (w >> 96) as u32;
-        Entry {
+        let e = Entry {
             header: len_flags & 2 != 0,
             credentials: len_flags & 1 != 0,
             max_age: (w >> 64) as u32,
             stored: w as u64,
-            name_len: len_flags >> 2,
-        }
+        };
+        (e, (len_flags >> 2) as usize)
     }
 
     /// Whether this entry, named `name`, live or not, answers `method`
@@ -125,9 +145,51 @@ impl Entry {
     }
 }
 
-/// A record's entries, each followed by its name (see [`Record::data`]).
+/// Splits a record's groups (see [`Record::data`]) into the first group's
+/// entry, its names, and the groups after it.
+#[inline(always)]
+fn split_group(groups: &[u8]) -> Option<(Entry, &[u8], &[u8])> {
+    let (head, rest) = groups.split_first_chunk::<GROUP_BYTES>()?;
+    let (e, len) = Entry::decode_group(head);
+    let (names, rest) = rest.split_at_checked(len)?;
+    Some((e, names, rest))
+}
+
+/// Splits a group's names into the first name and the names after it.
+#[inline(always)]
+fn split_name(names: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (&len, rest) = names.split_first()?;
+    let (len, rest) = if len < LONG_NAME {
+        (usize::from(len), rest)
+    } else {
+        let (len, rest) = rest.split_first_chunk::<4>()?;
+        (u32::from_le_bytes(*len) as usize, rest)
+    };
+    rest.split_at_checked(len)
+}
+
+/// A record's entries, each with its name (see [`Record::data`]).
 struct Entries<'a> {
+    /// The groups after the current one.
     rest: &'a [u8],
+    /// The current group's entry, and its names not yet read.
+    group: Entry,
+    names: &'a [u8],
+}
+
+impl<'a> Entries<'a> {
+    fn of(groups: &'a [u8]) -> Entries<'a> {
+        Entries {
+            rest: groups,
+            group: Entry {
+                header: false,
+                credentials: false,
+                max_age: 0,
+                stored: 0,
+            },
+            names: &[],
+        }
+    }
 }
 
 impl<'a> Iterator for Entries<'a> {
@@ -135,60 +197,173 @@ impl<'a> Iterator for Entries<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<(Entry, &'a [u8])> {
-        let (head, rest) = self.rest.split_first_chunk::<ENTRY_BYTES>()?;
-        let e = Entry::decode(head);
-        let (name, rest) = rest.split_at_checked(e.name_len as usize)?;
-        self.rest = rest;
-        Some((e, name))
+        loop {
+            if let Some((name, names)) = split_name(self.names) {
+                self.names = names;
+                return Some((self.group, name));
+            }
+            (self.group, self.names, self.rest) = split_group(self.rest)?;
+        }
     }
 }
 
-/// Appends an entry and its name to a record's bytes.
-fn push_entry(data: &mut Vec<u8>, e: &Entry, name: &[u8]) {
-    data.extend_from_slice(&e.encode());
-    data.extend_from_slice(name);
+/// Writes a record's bytes: the key, then entries in groups, each run of
+/// entries alike but for their names in one group.
+struct Writer {
+    data: Vec<u8>,
+    /// The open group: its entry and where its header is.
+    open: Option<(Entry, usize)>,
 }
 
-/// Appends to a first preflight's record an entry like `e` for each name
-/// of `list` that no earlier name answers (`answers(earlier, name)`; see
-/// [`Record::first`]).
+impl Writer {
+    /// A record of `capacity` bytes (for all it will hold, so that it is
+    /// allocated once), starting with `key`.
+    fn new(key: &[&[u8]; 3], capacity: usize) -> Writer {
+        let mut data = Vec::with_capacity(capacity);
+        for part in key {
+            data.extend_from_slice(part);
+        }
+        Writer { data, open: None }
+    }
+
+    /// Appends an entry named `name` (at most [`MAX_NAME_LEN`] long: the
+    /// caller checks), in the open group when it is alike and has room.
+    fn push(&mut self, e: &Entry, name: &[u8]) {
+        let fits = |&(g, at): &(Entry, usize)| {
+            g == *e
+                && self.data.len() - at - GROUP_BYTES + name_bytes(name) <= MAX_GROUP_NAMES_BYTES
+        };
+        if !self.open.as_ref().is_some_and(fits) {
+            self.close();
+            self.open(e);
+        }
+        self.name(name);
+    }
+
+    /// Opens a group of entries like `e` (closing the open one first).
+    #[inline]
+    fn open(&mut self, e: &Entry) {
+        self.close();
+        self.open = Some((*e, self.data.len()));
+        // Its header, written when the group closes.
+        self.data.extend_from_slice(&[0; GROUP_BYTES]);
+    }
+
+    /// Appends a name (at most [`MAX_NAME_LEN`] long) to the open group,
+    /// which has room for it: the caller checks.
+    #[inline(always)]
+    fn name(&mut self, name: &[u8]) {
+        // Below LONG_NAME: the length fits its byte.
+        match u8::try_from(name.len()) {
+            Ok(len) if len < LONG_NAME => self.data.push(len),
+            _ => {
+                self.data.push(LONG_NAME);
+                // At most MAX_NAME_LEN.
+                self.data
+                    .extend_from_slice(&(name.len() as u32).to_le_bytes());
+            }
+        }
+        self.data.extend_from_slice(name);
+    }
+
+    /// Writes the open group's header.
+    #[inline]
+    fn close(&mut self) {
+        if let Some((g, at)) = self.open.take() {
+            // At most MAX_GROUP_NAMES_BYTES (see `push`).
+            let len = (self.data.len() - at - GROUP_BYTES) as u32;
+            if let Some(head) = self.data.get_mut(at..at + GROUP_BYTES) {
+                head.copy_from_slice(&g.encode_group(len));
+            }
+        }
+    }
+
+    fn finish(mut self) -> Box<[u8]> {
+        self.close();
+        self.data.into_boxed_slice()
+    }
+}
+
+/// Copies `src` into `dst`, of the same length, without a call for up to
+/// 16 bytes (most names): two overlapping words (or bytes) from each end.
+/// A call to `memcpy` costs more than the copy, and makes the caller keep
+/// its loop's state on the stack.
+#[inline(always)]
+fn copy_name(dst: &mut [u8], src: &[u8]) {
+    fn ends<const N: usize>(dst: &mut [u8], src: &[u8]) {
+        if let (Some(d), Some(s)) = (dst.first_chunk_mut::<N>(), src.first_chunk::<N>()) {
+            *d = *s;
+        }
+        if let (Some(d), Some(s)) = (dst.last_chunk_mut::<N>(), src.last_chunk::<N>()) {
+            *d = *s;
+        }
+    }
+    match src.len() {
+        8..=16 => ends::<8>(dst, src),
+        4..=7 => ends::<4>(dst, src),
+        2..=3 => ends::<2>(dst, src),
+        _ => dst.copy_from_slice(src),
+    }
+}
+
+/// Writes at the front of `out` for a first preflight a group of entries
+/// like `e`, one for each name of `list` that no earlier name answers
+/// (`answers(earlier, name)`; see [`Record::first`]), and leaves in `out`
+/// the bytes after it: the bytes [`Writer::push`] would write. Each name is
+/// shorter than [`LONG_NAME`], and all fit one group and `out`: the caller
+/// checks.
 ///
-/// Names alike have the same length and last letter (in any case), so a
+/// Names alike have the same length and first letter (in any case), so a
 /// 64-bit summary of the names before skips the comparisons unless one may
-/// be alike, or a `*` came before: most lists have no two names alike.
+/// be alike, or a `*` came before (it may answer any name): most lists
+/// have no two names alike.
+#[inline(always)]
 fn push_first(
-    data: &mut Vec<u8>,
+    out: &mut &mut [u8],
     e: Entry,
     list: &[&[u8]],
     answers: impl Fn(&[u8], &[u8]) -> bool,
 ) {
-    let (mut seen, mut star) = (0u64, false);
-    for (j, &name) in list.iter().enumerate() {
-        let last = name.last().map_or(0, |b| b | 0x20);
-        let bit = 1u64 << ((name.len() ^ usize::from(last)) & 63);
-        if !((star || seen & bit != 0) && list[..j].iter().any(|&n| answers(n, name))) {
-            push_entry(
-                data,
-                &Entry {
-                    // At most MAX_NAME_LEN: the caller checks.
-                    name_len: name.len() as u32,
-                    ..e
-                },
-                name,
-            );
-        }
-        seen |= bit;
-        star |= name == b"*";
+    if list.is_empty() {
+        return;
     }
+    let Some((head, mut rest)) = std::mem::take(out).split_first_chunk_mut::<GROUP_BYTES>() else {
+        return;
+    };
+    let room = rest.len();
+    let mut seen = 0u64;
+    for (j, &name) in list.iter().enumerate() {
+        let first = name.first().map_or(0, |b| b | 0x20);
+        let bit = 1u64 << ((name.len() ^ usize::from(first)) & 63);
+        if seen & bit == 0 || !list[..j].iter().any(|&n| answers(n, name)) {
+            let Some((len, after)) = std::mem::take(&mut rest).split_first_mut() else {
+                break;
+            };
+            // Below LONG_NAME: one byte of length.
+            *len = name.len() as u8;
+            let Some((dst, after)) = after.split_at_mut_checked(name.len()) else {
+                break;
+            };
+            copy_name(dst, name);
+            rest = after;
+        }
+        seen |= if name == b"*" { u64::MAX } else { bit };
+    }
+    // At most MAX_GROUP_NAMES_BYTES.
+    *head = e.encode_group((room - rest.len()) as u32);
+    *out = rest;
 }
 
 #[derive(Debug)]
 struct Record {
-    /// Partition, origin and URL, then each entry ([`ENTRY_BYTES`]) followed
-    /// by its name, header-name entries first: one allocation per record,
-    /// read front to back by a lookup, whose header names (usually several
-    /// to a lookup, against one method) come first. Names are kept as the
-    /// preflight gave them: every comparison of header names ignores case.
+    /// Partition, origin and URL, then the entries, header-name entries
+    /// first, in groups: a run of entries alike but for their names (as a
+    /// preflight's are) is one group, a [`GROUP_BYTES`] header then each
+    /// name after its length. One allocation per record, read front to
+    /// back by a lookup, whose header names (usually several to a lookup,
+    /// against one method) come first; a lookup checks a group's liveness
+    /// and credentials once. Names are kept as the preflight gave them:
+    /// every comparison of header names ignores case.
     data: Box<[u8]>,
     /// The key's length (where the entries start).
     key_len: usize,
@@ -225,7 +400,6 @@ impl Record {
             credentials,
             max_age,
             stored: now,
-            name_len: 0,
         };
         if !e.live_at(now)
             // Then no list reaches MAX_NAMES_PER_RECORD before its end.
@@ -234,34 +408,46 @@ impl Record {
         {
             return None;
         }
-        let names_len = |list: &[&[u8]]| list.iter().map(|n| n.len()).sum::<usize>();
-        let names = names_len(methods) + names_len(header_names);
-        if names > MAX_NAME_LEN {
-            // Perhaps a name too long to store.
+        // Each name with its byte of length, unless one is longer.
+        let (mut names, mut longest) = (0usize, 0usize);
+        for n in methods.iter().chain(header_names) {
+            names += 1 + n.len();
+            longest = longest.max(n.len());
+        }
+        if longest >= usize::from(LONG_NAME) || names > MAX_GROUP_NAMES_BYTES {
+            // Rare: the general way writes such names.
             return None;
         }
-        // Room for every name; names alike are rare (when some are, the
-        // record shrinks to its size once written).
-        let size = key.partition.len()
-            + key.origin.len()
-            + key.url.len()
-            + (methods.len() + header_names.len()) * ENTRY_BYTES
-            + names;
-        let mut data = Vec::with_capacity(size);
-        data.extend_from_slice(key.partition.as_bytes());
-        data.extend_from_slice(key.origin);
-        data.extend_from_slice(key.url.as_bytes());
+        // Room for every name in two groups; names alike are rare (when
+        // some are, the record shrinks to its size once written).
+        let size = key.partition.len() + key.origin.len() + key.url.len() + 2 * GROUP_BYTES + names;
+        // Written in place: a zeroed allocation costs less than a `Vec`'s
+        // bookkeeping for each name.
+        let mut data = vec![0u8; size].into_boxed_slice();
+        let mut out = &mut data[..];
+        for part in [key.partition.as_bytes(), key.origin, key.url.as_bytes()] {
+            let (dst, rest) = std::mem::take(&mut out).split_at_mut_checked(part.len())?;
+            dst.copy_from_slice(part);
+            out = rest;
+        }
         // The same matches as a lookup; here `*` never stands for
         // `Authorization`.
-        push_first(&mut data, e, header_names, |n, h| {
+        push_first(&mut out, e, header_names, |n, h| {
             let wildcard_applies = !crate::header::is_cors_non_wildcard_request_header_name(h);
             e.answers_header(n, h, credentials, wildcard_applies, k)
         });
         let e = Entry { header: false, ..e };
-        push_first(&mut data, e, methods, |n, m| {
+        push_first(&mut out, e, methods, |n, m| {
             e.answers_method(n, m, credentials, k)
         });
-        Some(Record::with_data(key, data.into_boxed_slice(), tick))
+        // The room left by names alike (rare), or by an empty list.
+        if !out.is_empty() {
+            let used = size - out.len();
+            let mut v = data.into_vec();
+            v.truncate(used);
+            data = v.into_boxed_slice();
+        }
+        Some(Record::with_data(key, data, tick))
     }
 
     /// A record for a key whose partition and origin are each shorter
@@ -283,12 +469,10 @@ impl Record {
         }
     }
 
-    /// The entries, with their names.
+    /// The entries' groups.
     #[inline]
-    fn entries(&self) -> Entries<'_> {
-        Entries {
-            rest: self.data.get(self.key_len..).unwrap_or_default(),
-        }
+    fn groups(&self) -> &[u8] {
+        self.data.get(self.key_len..).unwrap_or_default()
     }
 
     #[inline]
@@ -310,11 +494,45 @@ impl Record {
         RECORD_OVERHEAD + alloc(self.data.len())
     }
 
-    /// `fetch#concept-cache-match-method` within this record.
+    /// The names of the live groups of header-name entries (`header`) or
+    /// of method entries whose credentials fit, in turn: a lookup checks
+    /// each group's liveness and credentials once, and skips a group of
+    /// the other kind whole.
+    #[inline(always)]
+    fn live_names(
+        &self,
+        header: bool,
+        credentials: bool,
+        now: u64,
+        k: &CacheKnobs,
+        mut f: impl FnMut(&[u8]) -> bool,
+    ) -> bool {
+        let mut rest = self.groups();
+        while let Some((e, mut names, after)) = split_group(rest) {
+            rest = after;
+            if e.header == header
+                && e.live_at(now)
+                && credentials_fit(e.credentials, credentials, k)
+            {
+                while let Some((name, after)) = split_name(names) {
+                    if f(name) {
+                        return true;
+                    }
+                    names = after;
+                }
+            }
+        }
+        false
+    }
+
+    /// `fetch#concept-cache-match-method` within this record. Inlined: a
+    /// lookup asks it once, and the call would cost as much as the search.
+    #[inline(always)]
     fn method_match(&self, method: &[u8], credentials: bool, now: u64, k: &CacheKnobs) -> bool {
-        // The name first: it rules out most entries most cheaply.
-        self.entries()
-            .any(|(e, name)| e.answers_method(name, method, credentials, k) && e.live_at(now))
+        let star_counts = k.wildcards && !credentials;
+        self.live_names(false, credentials, now, k, |name| {
+            short_eq(name, method) || (star_counts && name == b"*")
+        })
     }
 
     /// `fetch#concept-cache-match-header` within this record.
@@ -326,13 +544,41 @@ impl Record {
         now: u64,
         k: &CacheKnobs,
     ) -> bool {
-        self.entries().any(|(e, name)| {
-            e.answers_header(name, asked, credentials, wildcard_applies, k) && e.live_at(now)
+        let star_counts = k.wildcards && wildcard_applies && !credentials;
+        self.live_names(true, credentials, now, k, |name| {
+            answers_header_name(name, asked, star_counts)
         })
     }
 
+    /// When the record's header-name entries are one group (as after one
+    /// preflight), the names of that group that are live at `now` with
+    /// credentials that fit: then a lookup of several names finds the group
+    /// once. `None` when there are several groups.
+    fn sole_header_group(&self, credentials: bool, now: u64, k: &CacheKnobs) -> Option<&[u8]> {
+        let Some((e, names, rest)) = split_group(self.groups()) else {
+            // No entries.
+            return Some(&[]);
+        };
+        if !e.header {
+            // Header-name groups come first: there is none.
+            return Some(&[]);
+        }
+        if split_group(rest).is_some_and(|(next, _, _)| next.header) {
+            return None;
+        }
+        let fits = e.live_at(now) && credentials_fit(e.credentials, credentials, k);
+        Some(if fits { names } else { &[] })
+    }
+
     fn expired(&self, now: u64) -> bool {
-        self.entries().all(|(e, _)| !e.live_at(now))
+        let mut rest = self.groups();
+        while let Some((e, _, after)) = split_group(rest) {
+            if e.live_at(now) {
+                return false;
+            }
+            rest = after;
+        }
+        true
     }
 
     /// The last steps of `fetch#cors-preflight-fetch-0` in this record, the
@@ -354,7 +600,7 @@ impl Record {
         let adding =
             methods.len().min(MAX_NAMES_PER_RECORD) + header_names.len().min(MAX_NAMES_PER_RECORD);
         let mut entries = Vec::with_capacity(adding);
-        entries.extend(Entries { rest }.filter(|(e, _)| e.live_at(now)));
+        entries.extend(Entries::of(rest).filter(|(e, _)| e.live_at(now)));
         for &m in methods {
             // The same match as a lookup.
             upsert(
@@ -381,20 +627,36 @@ impl Record {
                 |e, name| e.answers_header(name, h, credentials, wildcard_applies, k),
             );
         }
+        // Room for a group per entry at most.
         let size = entries
             .iter()
-            .map(|(_, name)| ENTRY_BYTES + name.len())
+            .map(|(_, name)| GROUP_BYTES + name_bytes(name))
             .sum::<usize>();
-        let mut data = Vec::with_capacity(key.len() + size);
-        data.extend_from_slice(key);
+        let mut w = Writer::new(&[key, &[], &[]], key.len() + size);
         // Header-name entries first (see `data`).
         for header in [true, false] {
             for (e, name) in entries.iter().filter(|(e, _)| e.header == header) {
-                push_entry(&mut data, e, name);
+                w.push(e, name);
             }
         }
-        self.data = data.into_boxed_slice();
+        self.data = w.finish();
     }
+}
+
+/// Byte equality without a call for up to 16 bytes (methods, most names):
+/// two overlapping words (or halves) from each end.
+#[inline(always)]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    fn ends<const N: usize>(a: &[u8], b: &[u8]) -> bool {
+        a.first_chunk::<N>() == b.first_chunk::<N>() && a.last_chunk::<N>() == b.last_chunk::<N>()
+    }
+    a.len() == b.len()
+        && match a.len() {
+            8..=16 => ends::<8>(a, b),
+            4..=7 => ends::<4>(a, b),
+            2..=3 => ends::<2>(a, b),
+            _ => a == b,
+        }
 }
 
 /// Byte equality that skips `memcmp` for empty slices (comparing two empty
@@ -545,6 +807,20 @@ fn credentials_fit(stored: bool, asked: bool, k: &CacheKnobs) -> bool {
     }
 }
 
+/// Whether a header-name entry named `name` answers header `asked`
+/// (`fetch#concept-cache-match-header`), its liveness and credentials
+/// aside: the name, case-insensitively, or `*` when `star_counts`.
+#[inline(always)]
+fn answers_header_name(name: &[u8], asked: &[u8], star_counts: bool) -> bool {
+    // The length and first letter first: they rule out most names without
+    // a call.
+    let first = |n: &[u8]| n.first().map(|b| b | 0x20);
+    (name.len() == asked.len()
+        && first(name) == first(asked)
+        && crate::header::eq_ignore_case(name, asked))
+        || (star_counts && name == b"*")
+}
+
 impl PreflightCache {
     /// An empty cache with these limits.
     pub fn new(knobs: CacheKnobs) -> PreflightCache {
@@ -633,13 +909,29 @@ impl PreflightCache {
         now: Duration,
         names: impl FnOnce(&mut dyn FnMut(&[u8], bool)),
     ) -> bool {
+        let k = &self.knobs;
         self.lookup_hashed(hash, key, now, |r, now| {
-            if method.is_some_and(|m| !r.method_match(m, credentials, now, &self.knobs)) {
+            if method.is_some_and(|m| !r.method_match(m, credentials, now, k)) {
                 return false;
             }
+            // Usually one group holds the header names: found once.
+            let group = r.sole_header_group(credentials, now, k);
+            let star_counts = k.wildcards && !credentials;
             let mut all = true;
             names(&mut |name, wildcard_applies| {
-                all = all && r.header_match(name, credentials, wildcard_applies, now, &self.knobs);
+                all = all
+                    && match group {
+                        Some(mut names) => loop {
+                            let Some((n, rest)) = split_name(names) else {
+                                break false;
+                            };
+                            if answers_header_name(n, name, star_counts && wildcard_applies) {
+                                break true;
+                            }
+                            names = rest;
+                        },
+                        None => r.header_match(name, credentials, wildcard_applies, now, k),
+                    };
             });
             all
         })
@@ -931,8 +1223,6 @@ fn upsert<'a>(
                 credentials,
                 max_age,
                 stored: now,
-                // At most MAX_NAME_LEN.
-                name_len: name.len() as u32,
             },
             name,
         ));
@@ -1009,6 +1299,63 @@ mod tests {
             all.extend(last.iter().cloned());
         }
         all
+    }
+
+    /// Names of 255 bytes and more (four more bytes of length) are stored
+    /// the general way and found like others, beside short ones.
+    #[test]
+    fn long_names_are_found() {
+        let cache = PreflightCache::new(crate::Profile::spec().cache);
+        let key = CacheKey {
+            partition: "",
+            origin: b"https://a.example",
+            url: "https://b.example/x",
+        };
+        let long = vec![b'x'; 300];
+        let long_upper = vec![b'X'; 300];
+        let t = Duration::from_secs(100);
+        cache.store(&key, false, &[b"PUT", &long], &[b"x-a", &long], 600, t);
+        assert!(cache.method_match(&key, &long, false, t));
+        assert!(cache.method_match(&key, b"PUT", false, t));
+        assert!(!cache.method_match(&key, &long[1..], false, t));
+        assert!(cache.header_match(&key, &long_upper, false, true, t));
+        assert!(cache.header_match(&key, b"X-A", false, true, t));
+        assert!(!cache.header_match(&key, b"x-b", false, true, t));
+        assert!(!cache.method_match(&key, b"PUT", false, t + Duration::from_secs(600)));
+    }
+
+    /// One lookup of a method and several names answers as the lookups
+    /// one by one, whether the header names are one group or several.
+    #[test]
+    fn covers_is_each_match_in_turn() {
+        let cache = PreflightCache::new(crate::Profile::spec().cache);
+        let key = CacheKey {
+            partition: "",
+            origin: b"https://a.example",
+            url: "https://b.example/x",
+        };
+        let t = Duration::from_secs(100);
+        let covers = |method: Option<&[u8]>, names: &[&[u8]], now| {
+            cache.covers_hashed(cache.hash(&key), &key, method, false, now, |check| {
+                for n in names {
+                    check(n, true);
+                }
+            })
+        };
+        cache.store(&key, false, &[b"PUT"], &[b"X-A", b"x-b"], 600, t);
+        assert!(covers(Some(b"PUT"), &[b"x-a", b"X-B"], t));
+        assert!(!covers(Some(b"PUT"), &[b"x-a", b"x-c"], t));
+        assert!(!covers(Some(b"GET"), &[b"x-a"], t));
+        // A later preflight: a second group of header names.
+        let later = t + Duration::from_secs(10);
+        cache.store(&key, false, &[], &[b"x-c"], 60, later);
+        assert!(covers(Some(b"PUT"), &[b"x-a", b"x-c"], later));
+        assert!(covers(None, &[b"x-c", b"x-b"], later));
+        assert!(!covers(None, &[b"x-c", b"x-d"], later));
+        // The second group expires first.
+        let after = later + Duration::from_secs(60);
+        assert!(!covers(None, &[b"x-c"], after));
+        assert!(covers(Some(b"PUT"), &[b"x-a"], after));
     }
 
     /// The quick way to a first record writes the same bytes as the general

@@ -199,11 +199,7 @@ impl FilteredResponse {
 /// Every one of `count` headers visible.
 fn visible_all(count: usize) -> Visible {
     Visible {
-        first: if count >= 64 {
-            u64::MAX
-        } else {
-            (1u64 << count) - 1
-        },
+        first: all_bits(count),
         more: vec![true; count.saturating_sub(64)],
     }
 }
@@ -393,8 +389,6 @@ pub(crate) struct ResponseScan {
     forbidden: u64,
     /// The number of headers.
     count: usize,
-    /// Whether the scan was made (the default scan is not).
-    classified: bool,
 }
 
 /// The first header of a name, and whether another follows.
@@ -438,7 +432,6 @@ impl ResponseScan {
             i += 1;
         });
         scan.count = i;
-        scan.classified = true;
         scan
     }
 }
@@ -458,7 +451,7 @@ enum ExposedNames<'a> {
 }
 
 impl<'a> ExposedNames<'a> {
-    #[inline]
+    #[inline(always)]
     fn of(
         headers: &'a HeaderList,
         scan: &ResponseScan,
@@ -510,23 +503,29 @@ impl<'a> ExposedNames<'a> {
             // A safelisted name is never a forbidden one.
             NameKind::Safelisted => true,
             NameKind::Forbidden => false,
-            _ => match self {
-                ExposedNames::All => true,
-                ExposedNames::Some { names, count, more } => {
-                    // Loops, not a chained iterator: this runs per header.
-                    for n in &names[..*count] {
-                        if header::eq_ignore_case(n, name) {
-                            return true;
-                        }
+            _ => self.lists(name),
+        }
+    }
+
+    /// Whether the list exposes `name` (every name, for `All`).
+    #[inline(always)]
+    fn lists(&self, name: &[u8]) -> bool {
+        match self {
+            ExposedNames::All => true,
+            ExposedNames::Some { names, count, more } => {
+                // Loops, not a chained iterator: this runs per header.
+                for n in &names[..*count] {
+                    if header::eq_ignore_case(n, name) {
+                        return true;
                     }
-                    for n in more {
-                        if header::eq_ignore_case(n, name) {
-                            return true;
-                        }
-                    }
-                    false
                 }
-            },
+                for n in more {
+                    if header::eq_ignore_case(n, name) {
+                        return true;
+                    }
+                }
+                false
+            }
         }
     }
 }
@@ -541,67 +540,21 @@ fn cors_visible_bits(
     scan: &ResponseScan,
     credentials: CredentialsMode,
 ) -> u64 {
-    let Some(first) = scan.expose_headers.value(headers) else {
-        return scan.safelisted;
-    };
-    let all = if scan.count >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << scan.count) - 1
-    };
-    // The exposed names, on the stack: up to eight (else the general path).
-    let mut names: [&[u8]; 8] = [&[]; 8];
-    let mut count = 0usize;
-    let mut star = false;
-    let mut overflow = false;
-    let mut parse = |value| {
-        header::for_each_token(value, |t| {
-            star |= t == b"*";
-            match names.get_mut(count) {
-                Some(slot) => {
-                    *slot = t;
-                    count += 1;
-                }
-                None => overflow = true,
-            }
-        })
-    };
-    let parsed = if scan.expose_headers.more {
-        // Several headers: each value in turn, as their combination.
-        headers
-            .values(b"access-control-expose-headers")
-            .try_for_each(&mut parse)
-    } else {
-        parse(first)
-    };
-    if parsed.is_err() {
-        // A list that does not parse exposes nothing.
+    if scan.expose_headers.first.is_none() {
         return scan.safelisted;
     }
-    if star && credentials != CredentialsMode::Include {
+    let all = all_bits(scan.count);
+    let exposed = ExposedNames::of(headers, scan, credentials);
+    if matches!(exposed, ExposedNames::All) {
         return all & !scan.forbidden;
     }
-    if overflow {
-        let exposed = ExposedNames::of(headers, scan, credentials);
-        let mut visible = 0u64;
-        for (i, h) in headers.iter().enumerate().take(64) {
-            visible |= u64::from(exposed.visible(h.name)) << i;
-        }
-        return visible;
-    }
-    let names = &names[..count];
     // Only the names neither safelisted nor forbidden are looked up.
     let mut candidates = all & !scan.safelisted & !scan.forbidden;
     let mut visible = scan.safelisted;
     let mut i = 0u32;
     headers.for_each_at(|_, h| {
-        if candidates & 1 == 1 {
-            for n in names {
-                if n.len() == h.name.len() && header::eq_ignore_case(n, h.name) {
-                    visible |= 1 << i;
-                    break;
-                }
-            }
+        if candidates & 1 == 1 && exposed.lists(h.name) {
+            visible |= 1 << i;
         }
         candidates >>= 1;
         i += 1;
@@ -631,7 +584,7 @@ pub fn filter(
 }
 
 /// [`filter`] of a response already scanned (`scan` is of its headers,
-/// read only for tainting `cors`), taking the URL.
+/// read for taintings `basic` and `cors`), taking the URL.
 pub(crate) fn filter_scanned(
     tainting: crate::request::ResponseTainting,
     response: Response,
@@ -644,7 +597,7 @@ pub(crate) fn filter_scanned(
     let headers = response.headers;
     let (response_type, status, url, redirected, visible) = match tainting {
         T::Basic => {
-            let visible = if scan.count <= 64 && scan.classified {
+            let visible = if scan.count <= 64 {
                 Visible {
                     first: all_bits(scan.count) & !scan.forbidden,
                     more: Vec::new(),
@@ -661,7 +614,7 @@ pub(crate) fn filter_scanned(
             )
         }
         T::Cors => {
-            let visible = if scan.count <= 64 && scan.classified {
+            let visible = if scan.count <= 64 {
                 Visible {
                     first: cors_visible_bits(&headers, scan, credentials),
                     more: Vec::new(),

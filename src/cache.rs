@@ -531,7 +531,7 @@ impl Record {
     fn method_match(&self, method: &[u8], credentials: bool, now: u64, k: &CacheKnobs) -> bool {
         let star_counts = k.wildcards && !credentials;
         self.live_names(false, credentials, now, k, |name| {
-            short_eq(name, method) || (star_counts && name == b"*")
+            crate::origin::short_eq(name, method) || (star_counts && name == b"*")
         })
     }
 
@@ -641,22 +641,6 @@ impl Record {
         }
         self.data = w.finish();
     }
-}
-
-/// Byte equality without a call for up to 16 bytes (methods, most names):
-/// two overlapping words (or halves) from each end.
-#[inline(always)]
-fn short_eq(a: &[u8], b: &[u8]) -> bool {
-    fn ends<const N: usize>(a: &[u8], b: &[u8]) -> bool {
-        a.first_chunk::<N>() == b.first_chunk::<N>() && a.last_chunk::<N>() == b.last_chunk::<N>()
-    }
-    a.len() == b.len()
-        && match a.len() {
-            8..=16 => ends::<8>(a, b),
-            4..=7 => ends::<4>(a, b),
-            2..=3 => ends::<2>(a, b),
-            _ => a == b,
-        }
 }
 
 /// Byte equality that skips `memcmp` for empty slices (comparing two empty

@@ -42,15 +42,39 @@ pub struct HeaderList {
 
 impl std::fmt::Debug for HeaderList {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list()
-            .entries(self.iter().map(|h| {
-                (
-                    String::from_utf8_lossy(h.name),
-                    String::from_utf8_lossy(h.value),
-                )
-            }))
-            .finish()
+        debug_headers(f, self.iter())
     }
+}
+
+/// Formats headers as a list of (name, value) pairs, lossily as text.
+pub(crate) fn debug_headers<'a>(
+    f: &mut std::fmt::Formatter<'_>,
+    headers: impl Iterator<Item = Header<'a>>,
+) -> std::fmt::Result {
+    f.debug_list()
+        .entries(headers.map(|h| {
+            (
+                String::from_utf8_lossy(h.name),
+                String::from_utf8_lossy(h.value),
+            )
+        }))
+        .finish()
+}
+
+/// Every value of a name, combined with `, ` (`fetch#concept-header-list-get`),
+/// or `None` when there is none.
+pub(crate) fn combine_values<'a>(values: impl Iterator<Item = &'a [u8]>) -> Option<Vec<u8>> {
+    let mut out: Option<Vec<u8>> = None;
+    for v in values {
+        match &mut out {
+            None => out = Some(v.to_vec()),
+            Some(o) => {
+                o.extend_from_slice(b", ");
+                o.extend_from_slice(v);
+            }
+        }
+    }
+    out
 }
 
 /// Reads the header that starts at `pos`: the header and where the next
@@ -167,17 +191,7 @@ impl HeaderList {
     /// Gets a header (`fetch#concept-header-list-get`): every value of the
     /// name, combined with `, `, or `None`.
     pub fn get(&self, name: &[u8]) -> Option<Vec<u8>> {
-        let mut out: Option<Vec<u8>> = None;
-        for v in self.values(name) {
-            match &mut out {
-                None => out = Some(v.to_vec()),
-                Some(o) => {
-                    o.extend_from_slice(b", ");
-                    o.extend_from_slice(v);
-                }
-            }
-        }
-        out
+        combine_values(self.values(name))
     }
 
     /// Every value of the name, in order.
@@ -580,14 +594,9 @@ pub(crate) fn eq_lower(name: &[u8], lower: &[u8]) -> bool {
             .zip(lower)
             .fold(true, |eq, (a, b)| eq & (a.to_ascii_lowercase() == *b));
     }
-    let word = |s: &[u8], i: usize| {
-        s.get(i..i + 8)
-            .and_then(|c| <[u8; 8]>::try_from(c).ok())
-            .map_or(0, u64::from_le_bytes)
-    };
     let differs = |i: usize| {
-        let b = word(lower, i);
-        (word(name, i) | letter_bits(b)) ^ b
+        let b = word8(lower, i);
+        (word8(name, i) | letter_bits(b)) ^ b
     };
     let mut diff = 0u64;
     let mut i = 0usize;
@@ -619,13 +628,8 @@ pub(crate) fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
         }
         return a.eq_ignore_ascii_case(b);
     }
-    let word = |s: &[u8], i: usize| {
-        s.get(i..i + 8)
-            .and_then(|c| <[u8; 8]>::try_from(c).ok())
-            .map_or(0, u64::from_le_bytes)
-    };
     let differs = |i: usize| {
-        let (x, y) = (word(a, i), word(b, i));
+        let (x, y) = (word8(a, i), word8(b, i));
         x != y && to_lower_word(x) != to_lower_word(y)
     };
     let mut i = 0usize;
@@ -688,10 +692,7 @@ fn word_at(s: &[u8], i: usize) -> u64 {
     match s.len().checked_sub(8) {
         // The last eight bytes, shifted down past those before `i`.
         Some(last) => {
-            let w = s
-                .get(last..)
-                .and_then(|c| <[u8; 8]>::try_from(c).ok())
-                .map_or(0, u64::from_le_bytes);
+            let w = word8(s, last);
             let skip = (8 - tail.len()) * 8;
             if skip >= 64 { 0 } else { w >> skip }
         }
@@ -739,6 +740,15 @@ const fn to_lower_word(w: u64) -> u64 {
     let gt_z = low.wrapping_add(0x2525_2525_2525_2525);
     let upper = ge_a & !gt_z & !w & HI;
     w | (upper >> 2)
+}
+
+/// The eight bytes of `s` from `i`, little-endian (0 past the end:
+/// callers stay within `s`).
+#[inline(always)]
+fn word8(s: &[u8], i: usize) -> u64 {
+    s.get(i..i + 8)
+        .and_then(|c| <[u8; 8]>::try_from(c).ok())
+        .map_or(0, u64::from_le_bytes)
 }
 
 /// The four bytes of `s` from `i`, little-endian, zero-extended to a word

@@ -968,21 +968,19 @@ fn ends_with_dot_label(s: &str, suffix: &str) -> bool {
         && s.as_bytes().get(s.len() - suffix.len() - 1) == Some(&b'.')
 }
 
-/// Byte equality, inlined for strings of 8 to 16 bytes (two overlapping
-/// words), so that comparing two short domains makes no `memcmp` call.
+/// Byte equality without a `memcmp` call for up to 16 bytes (methods,
+/// most header names, short domains): the first and last word (or half,
+/// or quarter) of each, overlapping.
 #[inline(always)]
 pub(crate) fn short_eq(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
+    fn ends<const N: usize>(a: &[u8], b: &[u8]) -> bool {
+        a.first_chunk::<N>() == b.first_chunk::<N>() && a.last_chunk::<N>() == b.last_chunk::<N>()
     }
-    let word = |s: &[u8], i: usize| {
-        s.get(i..i + 8)
-            .and_then(|c| <[u8; 8]>::try_from(c).ok())
-            .map_or(0, u64::from_le_bytes)
-    };
-    match n {
-        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
-        _ => a == b,
-    }
+    a.len() == b.len()
+        && match a.len() {
+            8..=16 => ends::<8>(a, b),
+            4..=7 => ends::<4>(a, b),
+            2..=3 => ends::<2>(a, b),
+            _ => a == b,
+        }
 }

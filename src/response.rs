@@ -225,17 +225,11 @@ impl<'a> VisibleHeaders<'a> {
     /// Gets a visible header (`fetch#concept-header-list-get`): every
     /// visible value of the name, combined with `, `, or `None`.
     pub fn get(&self, name: &[u8]) -> Option<Vec<u8>> {
-        let mut out: Option<Vec<u8>> = None;
-        for h in self.iter().filter(|h| h.name.eq_ignore_ascii_case(name)) {
-            match &mut out {
-                None => out = Some(h.value.to_vec()),
-                Some(o) => {
-                    o.extend_from_slice(b", ");
-                    o.extend_from_slice(h.value);
-                }
-            }
-        }
-        out
+        header::combine_values(
+            self.iter()
+                .filter(|h| h.name.eq_ignore_ascii_case(name))
+                .map(|h| h.value),
+        )
     }
 
     /// Whether a visible header has this name (case-insensitive).
@@ -299,14 +293,7 @@ impl<'a> IntoIterator for &VisibleHeaders<'a> {
 
 impl std::fmt::Debug for VisibleHeaders<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list()
-            .entries(self.iter().map(|h| {
-                (
-                    String::from_utf8_lossy(h.name),
-                    String::from_utf8_lossy(h.value),
-                )
-            }))
-            .finish()
+        header::debug_headers(f, self.iter())
     }
 }
 

@@ -16,6 +16,7 @@ use crate::error::Refusal;
 use crate::header::{self, HeaderList};
 use crate::method;
 use crate::origin::{Host, Origin};
+use crate::outgoing::{Added, Metadata, OriginValue, OutgoingHeaders};
 use crate::preflight::{self, ActualRequest};
 use crate::profile::{EmptyLocation, Profile, SecFetch};
 use crate::request::{
@@ -174,7 +175,8 @@ impl Policy {
             method,
             body,
             headers,
-            out: HeaderList::from_spare(spare::take()),
+            out: HeaderList::new(),
+            added: Added::default(),
             unsafe_names: UnsafeNames::Unknown,
             sticky_headers: None,
             force_preflight: false,
@@ -250,7 +252,7 @@ impl Outgoing {
         OutgoingRef {
             method: &self.method,
             url: &self.url,
-            headers: &self.headers,
+            headers: OutgoingHeaders::whole(&self.headers),
             body: self.body.as_deref(),
             is_preflight: self.is_preflight,
             credentials: self.credentials,
@@ -291,8 +293,9 @@ pub struct OutgoingRef<'a> {
     /// The URL.
     pub url: &'a Url,
     /// Every header the browser sends, in order (cookies and `Authorization`
-    /// from the browser's own stores excepted: see `credentials`).
-    pub headers: &'a HeaderList,
+    /// from the browser's own stores excepted: see `credentials`): the
+    /// request's own, then those the browser adds.
+    pub headers: OutgoingHeaders<'a>,
     /// The body.
     pub body: Option<&'a [u8]>,
     /// Whether this is a CORS preflight.
@@ -308,7 +311,7 @@ impl OutgoingRef<'_> {
         Outgoing {
             method: self.method.to_vec(),
             url: self.url.clone(),
-            headers: self.headers.clone(),
+            headers: self.headers.to_header_list(),
             body: self.body.map(<[u8]>::to_vec),
             is_preflight: self.is_preflight,
             credentials: self.credentials,
@@ -409,10 +412,13 @@ pub struct Fetch<'p> {
     /// The request's headers as the script set them, `Accept` added where
     /// it set none (less those a redirect removed).
     headers: HeaderList,
-    /// The headers of the request last sent, preflight or actual: its own
-    /// and the browser's. The buffer comes from and goes back to a
-    /// per-thread pool ([`spare`]), so a fetch does not allocate for it.
+    /// The preflight's own headers, once one is sent. The buffer comes from
+    /// and goes back to a per-thread pool ([`spare`]), so a preflight does
+    /// not allocate for it.
     out: HeaderList,
+    /// The headers the browser adds to the request last sent, preflight or
+    /// actual, decided.
+    added: Added,
     /// Which of `headers` are CORS-unsafe, once asked (until a redirect
     /// changes them).
     unsafe_names: UnsafeNames,
@@ -984,12 +990,13 @@ impl Fetch<'_> {
     }
 
     /// The `Origin` header value, if any (`fetch#append-a-request-origin-header`).
-    fn origin_header<'m>(
-        &'m self,
-        tainting: ResponseTainting,
-        method: &'m [u8],
-    ) -> Option<&'m [u8]> {
-        let serialized = self.serialized_origin();
+    fn origin_header(&self, tainting: ResponseTainting, method: &[u8]) -> Option<OriginValue> {
+        // As `serialized_origin`.
+        let serialized = if self.tainted {
+            OriginValue::Null
+        } else {
+            OriginValue::Serialized
+        };
         let get_or_head = if self.method_rewritten
             && self.policy.profile.fetch.origin_kept_after_method_rewrite
         {
@@ -1008,7 +1015,7 @@ impl Fetch<'_> {
         }
         let knobs = &self.policy.profile.fetch;
         if knobs.origin_null_after_cross_origin_redirect && self.cross_origin_hop {
-            return Some(b"null");
+            return Some(OriginValue::Null);
         }
         if !knobs.origin_null_by_referrer_policy {
             return Some(serialized);
@@ -1025,7 +1032,7 @@ impl Fetch<'_> {
             ReferrerPolicy::SameOrigin => !self.same_origin,
             _ => false,
         };
-        Some(if null { b"null" } else { serialized })
+        Some(if null { OriginValue::Null } else { serialized })
     }
 
     /// The `Referer` value: the referrer is taken to be the page's origin
@@ -1052,40 +1059,37 @@ impl Fetch<'_> {
 
     /// Headers every request gets in HTTP-network-or-cache fetch: `Referer`,
     /// `Origin`, and the fetch metadata headers the profile sends.
-    fn add_network_headers(
-        &self,
-        headers: &mut HeaderList,
-        tainting: ResponseTainting,
-        method: &[u8],
-        preflight: bool,
-    ) {
-        if self.referer() {
-            headers.append_with(b"Referer", |buf| {
-                buf.extend_from_slice(self.origin_serialized.as_bytes());
-                buf.push(b'/');
-            });
-        }
-        if preflight {
-            headers.append(b"Origin", self.preflight_origin());
-        } else if let Some(origin) = self.origin_header(tainting, method) {
-            headers.append(b"Origin", origin);
-        }
-        if self.sends_metadata() {
-            let navigate = self.mode == Mode::Navigate;
-            headers.append(
-                "Sec-Fetch-Dest",
-                if navigate { "document" } else { "empty" },
-            );
-            let mode = if preflight {
+    fn network_headers(&self, tainting: ResponseTainting, method: &[u8], preflight: bool) -> Added {
+        let origin = if preflight {
+            // As `preflight_origin`.
+            Some(
+                if self.tainted && !self.policy.profile.fetch.preflight_origin_untainted {
+                    OriginValue::Null
+                } else {
+                    OriginValue::Serialized
+                },
+            )
+        } else {
+            self.origin_header(tainting, method)
+        };
+        let metadata = self.sends_metadata().then(|| Metadata {
+            dest: if self.mode == Mode::Navigate {
+                "document"
+            } else {
+                "empty"
+            },
+            mode: if preflight {
                 "cors"
             } else {
                 self.mode.as_str()
-            };
-            headers.append("Sec-Fetch-Mode", mode);
-            headers.append(
-                "Sec-Fetch-Site",
-                self.site.unwrap_or_else(|| self.sec_fetch_site()),
-            );
+            },
+            site: self.site.unwrap_or_else(|| self.sec_fetch_site()),
+        });
+        Added {
+            referer: self.referer(),
+            origin,
+            metadata,
+            ..Added::default()
         }
     }
 
@@ -1129,14 +1133,21 @@ impl Fetch<'_> {
         self.requests += 1;
         self.preflights += 1;
         let mut headers = std::mem::take(&mut self.out);
+        if headers.capacity() == 0 {
+            headers = HeaderList::from_spare(spare::take());
+        }
         headers.clear();
         preflight::write_preflight_headers(&mut headers, &self.method, |f| self.for_each_unsafe(f));
-        self.add_network_headers(&mut headers, ResponseTainting::Cors, b"OPTIONS", true);
         self.out = headers;
+        self.added = self.network_headers(ResponseTainting::Cors, b"OPTIONS", true);
         OutgoingRef {
             method: b"OPTIONS",
             url: self.current_url(),
-            headers: &self.out,
+            headers: OutgoingHeaders::new(
+                &self.out,
+                &self.added,
+                self.origin_serialized.with_slash(),
+            ),
             body: None,
             is_preflight: true,
             credentials: false,
@@ -1146,22 +1157,13 @@ impl Fetch<'_> {
     fn actual_outgoing(&mut self) -> OutgoingRef<'_> {
         self.requests += 1;
         // The request's own headers, then the browser's.
-        let mut headers = std::mem::take(&mut self.out);
-        headers.clear();
-        headers.extend_from(&self.headers);
+        let mut added = self.network_headers(self.tainting, &self.method, false);
         match &self.body {
-            Some(b) => {
-                let mut digits = [0u8; 20];
-                let n = write_decimal(b.len() as u64, &mut digits);
-                headers.append(b"Content-Length", &digits[..n]);
-            }
-            None if self.method == b"POST" || self.method == b"PUT" => {
-                headers.append("Content-Length", "0")
-            }
+            Some(b) => added.set_content_length(b.len() as u64),
+            None if self.method == b"POST" || self.method == b"PUT" => added.set_content_length(0),
             None => {}
         }
-        self.add_network_headers(&mut headers, self.tainting, &self.method, false);
-        self.out = headers;
+        self.added = added;
         let credentials = match self.credentials {
             CredentialsMode::Include => true,
             CredentialsMode::SameOrigin => self.tainting == ResponseTainting::Basic,
@@ -1170,7 +1172,11 @@ impl Fetch<'_> {
         OutgoingRef {
             method: &self.method,
             url: self.current_url(),
-            headers: &self.out,
+            headers: OutgoingHeaders::new(
+                &self.headers,
+                &self.added,
+                self.origin_serialized.with_slash(),
+            ),
             body: self.body.as_deref(),
             is_preflight: false,
             credentials,
@@ -1341,7 +1347,7 @@ fn percent_decode(s: &str) -> String {
 
 /// An origin's ASCII serialization (`html#ascii-serialisation-of-an-origin`),
 /// kept inline when short (every common origin), so a fetch does not
-/// allocate for it.
+/// allocate for it; a `/` follows it, for `Referer`.
 #[derive(Debug)]
 enum Serialized {
     Inline {
@@ -1365,10 +1371,10 @@ impl Serialized {
                     port_len = 1 + write_decimal(u64::from(p), &mut port[1..]);
                 }
                 let len = scheme.len() + 3 + host.len() + port_len;
-                if len <= SERIALIZED_INLINE {
+                if len < SERIALIZED_INLINE {
                     let mut bytes = [0u8; SERIALIZED_INLINE];
                     let mut at = 0;
-                    for part in [scheme, b"://", host, &port[..port_len]] {
+                    for part in [scheme, b"://", host, &port[..port_len], b"/"] {
                         bytes[at..at + part.len()].copy_from_slice(part);
                         at += part.len();
                     }
@@ -1379,12 +1385,21 @@ impl Serialized {
                 }
             }
         }
-        Serialized::Heap(origin.ascii_serialization().into_bytes())
+        let mut v = origin.ascii_serialization().into_bytes();
+        v.push(b'/');
+        Serialized::Heap(v)
     }
 
+    /// The serialization.
     fn as_bytes(&self) -> &[u8] {
+        let with = self.with_slash();
+        with.split_last().map_or(with, |(_, s)| s)
+    }
+
+    /// The serialization followed by `/` (the `Referer` the driver sends).
+    fn with_slash(&self) -> &[u8] {
         match self {
-            Serialized::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Serialized::Inline { len, bytes } => &bytes[..usize::from(*len) + 1],
             Serialized::Heap(v) => v,
         }
     }

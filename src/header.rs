@@ -160,6 +160,11 @@ impl HeaderList {
         self.buf
     }
 
+    /// The bytes the list's buffer holds without growing.
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// Empties the list, keeping its capacity.
     pub(crate) fn clear(&mut self) {
         self.buf.clear();

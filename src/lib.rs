@@ -49,6 +49,7 @@ pub mod header;
 pub mod method;
 pub mod mime;
 pub mod origin;
+pub mod outgoing;
 pub mod preflight;
 #[cfg(feature = "probe")]
 pub mod probe;
@@ -72,6 +73,7 @@ pub use origin::{
     TupleOrigin, document_domain_get, document_domain_set,
     is_registrable_domain_suffix_of_or_equal,
 };
+pub use outgoing::{OutgoingHeaders, OutgoingIter};
 pub use profile::{EmptyLocation, ExtraSafelisted, FetchKnobs, Profile, ValueRule};
 pub use request::{CredentialsMode, Mode, RedirectMode, ReferrerPolicy, Request};
 pub use response::{FilteredResponse, Response, ResponseType, VisibleHeaders};

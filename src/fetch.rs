@@ -133,14 +133,13 @@ impl Policy {
     pub fn fetch_in<'p>(
         &'p self,
         partition: &'p str,
-        request: Request,
+        mut request: Request,
         now: Duration,
     ) -> Fetch<'p> {
-        let mut request = request;
-        let (state, result) = match request::check_script_request_in_place(&mut request) {
-            Ok(()) => (State::MainFetch, None),
-            Err(e) => (State::Done, Some(Err(e))),
-        };
+        // The request is checked in place, and a refusal is set on the
+        // fetch once built: neither the request nor the refusal is moved
+        // on the way.
+        let checked = request::check_script_request_in_place(&mut request);
         // The fetch works on the request's method, headers and body, which
         // redirects may rewrite; they move out of the request, uncopied.
         let mut headers = std::mem::take(&mut request.headers);
@@ -168,7 +167,7 @@ impl Policy {
             referrer_policy,
             ..
         } = request;
-        Fetch {
+        let mut fetch = Fetch {
             policy: self,
             partition,
             url_list: Vec::new(),
@@ -200,12 +199,17 @@ impl Policy {
             tainting: ResponseTainting::Basic,
             redirect_count: 0,
             preflight_branch: false,
-            state,
-            result,
+            state: State::MainFetch,
+            result: None,
+            last: None,
             now,
             preflights: 0,
             requests: 0,
+        };
+        if let Err(e) = checked {
+            fetch.finish(Err(e));
         }
+        fetch
     }
 }
 
@@ -449,6 +453,10 @@ pub struct Fetch<'p> {
     state: State,
     /// The result, once the fetch is over and until it is polled.
     result: Option<Result<FilteredResponse, Refusal>>,
+    /// The response that ends the fetch and the scan of its headers, once
+    /// received and until polled: it is filtered into the poll's answer,
+    /// so the filtered response is built where it is returned.
+    last: Option<(Response, ResponseScan)>,
     now: Duration,
     preflights: u32,
     requests: u32,
@@ -544,6 +552,9 @@ impl Fetch<'_> {
                     self.fail(Refusal::NetworkFailure);
                 }
                 State::Done => {
+                    if let Some((response, scan)) = self.last.take() {
+                        return Step::Done(Ok(self.filter_last(response, &scan)));
+                    }
                     return Step::Done(self.result.take().unwrap_or(Err(Refusal::NetworkFailure)));
                 }
             }
@@ -836,18 +847,27 @@ impl Fetch<'_> {
         self.finish_with(response, &scan);
     }
 
+    /// Ends the fetch with `response` (scanned): what the script sees is
+    /// its filtered response ([`Fetch::filter_last`], when polled).
     fn finish_with(&mut self, response: Response, scan: &ResponseScan) {
+        self.state = State::Done;
+        self.last = Some((response, *scan));
+    }
+
+    /// The filtered response of the response that ended the fetch; the
+    /// current URL moves into it.
+    #[inline(always)]
+    fn filter_last(&mut self, response: Response, scan: &ResponseScan) -> FilteredResponse {
         let url_list_len = self.url_list_len();
         let url = self.take_current_url();
-        let filtered = response::filter_scanned(
+        response::filter_scanned(
             self.tainting,
             response,
             scan,
             url,
             url_list_len,
             self.credentials,
-        );
-        self.finish(Ok(filtered));
+        )
     }
 
     /// HTTP-redirect fetch (`fetch#http-redirect-fetch`): `Ok(true)` when the

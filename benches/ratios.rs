@@ -99,9 +99,25 @@ type Batch<'a> = dyn FnMut(u64) -> Duration + 'a;
 /// built (untimed) just before its stretch, as an embedder builds a request
 /// just before fetching it: they are in the CPU cache, and the allocator
 /// sees the build-then-drop pattern of real use rather than thousands of
-/// blocks freed in a row. Two clock reads per stretch (about 40 ns) count
-/// against the fetches: a conservative error of about 10 ns per fetch.
+/// blocks freed in a row. What the clock reads of a stretch add to it
+/// ([`empty_stretch`], measured) is taken off.
 const CHUNK: u64 = 4;
+
+/// What timing an empty stretch measures: the clock reads' own share of
+/// every stretch. The median of many, measured once per run.
+fn empty_stretch() -> Duration {
+    static EMPTY: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *EMPTY.get_or_init(|| {
+        let mut samples: Vec<f64> = (0..20_001)
+            .map(|_| {
+                let start = Instant::now();
+                black_box(());
+                start.elapsed().as_nanos() as f64
+            })
+            .collect();
+        Duration::from_nanos(median(&mut samples) as u64)
+    })
+}
 
 /// Runs `n` operations on inputs from `make`, built `CHUNK` at a time
 /// outside the timed stretches; returns the time the operations took.
@@ -109,6 +125,7 @@ fn in_chunks<I, R>(n: u64, mut make: impl FnMut() -> I, mut op: impl FnMut(I) ->
     let mut took = Duration::ZERO;
     let mut done = 0u64;
     let mut inputs: Vec<I> = Vec::with_capacity(CHUNK as usize);
+    let mut stretches = 0u32;
     while done < n {
         let k = (n - done).min(CHUNK);
         inputs.extend((0..k).map(|_| make()));
@@ -118,8 +135,9 @@ fn in_chunks<I, R>(n: u64, mut make: impl FnMut() -> I, mut op: impl FnMut(I) ->
         }
         took += start.elapsed();
         done += k;
+        stretches += 1;
     }
-    took
+    took.saturating_sub(empty_stretch() * stretches)
 }
 
 /// The iteration count that makes one batch last about `target`.
@@ -333,9 +351,11 @@ fn main() {
     let mut other_missed: Vec<String> = Vec::new();
     let run_start = Instant::now();
     println!(
-        "ratios to url::Url::parse of the same URL; {:.1} s per measurement, {} µs batches",
+        "ratios to url::Url::parse of the same URL; {:.1} s per measurement, {} µs batches; \
+         an empty timed stretch measures {} ns (taken off the driver rows' stretches of {CHUNK})",
         cfg.per_measurement.as_secs_f64(),
-        cfg.batch.as_micros()
+        cfg.batch.as_micros(),
+        empty_stretch().as_nanos()
     );
 
     // -- issue 2: origins and sites --------------------------------------

@@ -86,7 +86,8 @@ pub struct Method(Repr);
 /// equality and hashing still go by the bytes alone.
 #[derive(Clone)]
 enum Repr {
-    /// `len` bytes at the start of `buf` (`len <= INLINE`), the rest zero.
+    /// `len` bytes at the start of `buf` (`len <= INLINE`), the rest zero:
+    /// two inline methods are equal exactly when their fields are.
     Inline { len: u8, buf: [u8; INLINE] },
     /// A method longer than [`INLINE`] bytes.
     Heap(Box<[u8]>),
@@ -158,6 +159,19 @@ impl Method {
         }
     }
 
+    /// Whether the bytes are `other`, an array whose length is known when
+    /// compiling: an inline method compares as a length and a fixed-size
+    /// array, with no slicing.
+    #[inline]
+    fn eq_array<const N: usize>(&self, other: &[u8; N]) -> bool {
+        match &self.0 {
+            Repr::Inline { len, buf } => {
+                usize::from(*len) == N && buf.first_chunk::<N>() == Some(other)
+            }
+            Repr::Heap(bytes) => **bytes == *other,
+        }
+    }
+
     /// Whether the bytes are held inline, without a heap allocation.
     ///
     /// ```
@@ -220,7 +234,11 @@ impl fmt::Debug for Method {
 impl PartialEq for Method {
     #[inline]
     fn eq(&self, other: &Method) -> bool {
-        self.as_bytes() == other.as_bytes()
+        match (&self.0, &other.0) {
+            // The padding is zero: no need to slice.
+            (Repr::Inline { len, buf }, Repr::Inline { len: l, buf: b }) => len == l && buf == b,
+            _ => self.as_bytes() == other.as_bytes(),
+        }
     }
 }
 
@@ -311,28 +329,28 @@ eq_bytes!([u8], &[u8], str, &str, Vec<u8>, String);
 impl<const N: usize> PartialEq<[u8; N]> for Method {
     #[inline]
     fn eq(&self, other: &[u8; N]) -> bool {
-        self.as_bytes() == other
+        self.eq_array(other)
     }
 }
 
 impl<const N: usize> PartialEq<Method> for [u8; N] {
     #[inline]
     fn eq(&self, other: &Method) -> bool {
-        self[..] == *other.as_bytes()
+        other.eq_array(self)
     }
 }
 
 impl<const N: usize> PartialEq<&[u8; N]> for Method {
     #[inline]
     fn eq(&self, other: &&[u8; N]) -> bool {
-        self.as_bytes() == *other
+        self.eq_array(other)
     }
 }
 
 impl<const N: usize> PartialEq<Method> for &[u8; N] {
     #[inline]
     fn eq(&self, other: &Method) -> bool {
-        self[..] == *other.as_bytes()
+        other.eq_array(self)
     }
 }
 
@@ -473,6 +491,24 @@ mod tests {
         assert_eq!(long_arr, long);
         assert_eq!(long, *long_arr);
         assert_eq!(*long_arr, long);
+        // Arrays at the inline/heap boundary, the empty one, and a heap
+        // method holding a short one.
+        let b22 = b"0123456789012345678901";
+        let b23 = b"01234567890123456789012";
+        assert!(Method::from(b22).is_inline() && !Method::from(b23).is_inline());
+        assert_eq!(Method::from(b22), b22);
+        assert_eq!(*b22, Method::from(b22));
+        assert_eq!(Method::from(b23), b23);
+        assert_eq!(*b23, Method::from(b23));
+        assert_ne!(Method::from(b22), b23);
+        assert_ne!(Method::from(b23), b22);
+        assert_ne!(Method::from(&b23[1..]), b22, "same length, other bytes");
+        assert_eq!(Method::default(), b"");
+        assert_eq!(*b"", Method::default());
+        assert_ne!(heap(b""), *b"X");
+        assert_eq!(heap(b"PUT"), b"PUT");
+        assert_eq!(b"PUT", heap(b"PUT"));
+        assert_ne!(heap(b"PUT"), b"GET");
         // Method
         assert_eq!(put, Method::from("PUT"));
         assert_ne!(put, long);

@@ -262,10 +262,10 @@ pub struct Warning {
 /// of each kind.
 ///
 /// ```
-/// use crossorigin::{explain::{warnings, WarningKind}, Outgoing, Profile, Request, Response};
+/// use crossorigin::{explain::{warnings, WarningKind}, Method, Outgoing, Profile, Request, Response};
 /// let request = Request::get("https://api.example/x", "https://app.example").unwrap();
 /// let sent = Outgoing {
-///     method: b"GET".to_vec(),
+///     method: Method::GET,
 ///     url: request.url.clone(),
 ///     headers: [("Origin", "https://app.example")].into_iter().collect(),
 ///     body: None,

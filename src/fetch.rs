@@ -14,7 +14,7 @@ use url::Url;
 use crate::cache::{CacheKey, PreflightCache};
 use crate::error::Refusal;
 use crate::header::{self, HeaderList};
-use crate::method;
+use crate::method::{self, Method};
 use crate::origin::{Host, Origin};
 use crate::outgoing::{Added, Metadata, OriginValue, OutgoingHeaders};
 use crate::preflight::{self, ActualRequest};
@@ -154,11 +154,10 @@ impl Policy {
             with.append("Accept", "*/*");
             spare::give_back(std::mem::replace(&mut headers, with).into_spare());
         }
-        let method = std::mem::take(&mut request.method);
-        let original_get_or_head = method == b"GET" || method == b"HEAD";
         let Request {
             url,
             origin,
+            method,
             body,
             mode,
             credentials,
@@ -167,6 +166,7 @@ impl Policy {
             referrer_policy,
             ..
         } = request;
+        let original_get_or_head = method == b"GET" || method == b"HEAD";
         let mut fetch = Fetch {
             policy: self,
             partition,
@@ -229,7 +229,7 @@ pub enum Step<S = Outgoing> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outgoing {
     /// The method.
-    pub method: Vec<u8>,
+    pub method: Method,
     /// The URL.
     pub url: Url,
     /// Every header the browser sends, in order (cookies and `Authorization`
@@ -313,7 +313,7 @@ impl OutgoingRef<'_> {
     /// An owned copy, for keeping past the next [`Fetch::receive`].
     pub fn into_owned(self) -> Outgoing {
         Outgoing {
-            method: self.method.to_vec(),
+            method: Method::from(self.method),
             url: self.url.clone(),
             headers: self.headers.to_header_list(),
             body: self.body.map(<[u8]>::to_vec),
@@ -412,7 +412,8 @@ pub struct Fetch<'p> {
     in_preflight: bool,
     /// Whether a redirect rewrote the method to `GET`.
     method_rewritten: bool,
-    method: Vec<u8>,
+    /// The method, as the script set it or a redirect rewrote it.
+    method: Method,
     /// The request's headers as the script set them, `Accept` added where
     /// it set none (less those a redirect removed).
     headers: HeaderList,
@@ -946,7 +947,7 @@ impl Fetch<'_> {
             || (status == 303 && self.method != b"GET" && self.method != b"HEAD")
             || (webkit_preflighted && cross_origin && self.method != b"GET")
         {
-            self.method = b"GET".to_vec();
+            self.method = Method::GET;
             self.method_rewritten = true;
             self.body = None;
             self.headers

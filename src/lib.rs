@@ -67,6 +67,7 @@ pub use cache::PreflightCache;
 pub use error::{CorsCheckFailure, Refusal, WebKitContext};
 pub use fetch::{Fetch, NetworkFailure, Outgoing, OutgoingRef, Policy, Step};
 pub use header::{Header, HeaderList};
+pub use method::Method;
 pub use mime::MimeType;
 pub use origin::{
     DocumentDomainContext, DocumentDomainError, Domain, Host, Origin, OriginParseError, Scheme,

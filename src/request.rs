@@ -5,7 +5,7 @@ use url::Url;
 
 use crate::error::Refusal;
 use crate::header::{self, HeaderList, ScriptHeader};
-use crate::method;
+use crate::method::{self, Method};
 use crate::origin::Origin;
 use crate::profile::Profile;
 
@@ -156,7 +156,7 @@ pub struct Request {
     /// The request's origin (the page's origin).
     pub origin: Origin,
     /// The method as the script wrote it.
-    pub method: Vec<u8>,
+    pub method: Method,
     /// The headers as the script set them.
     pub headers: HeaderList,
     /// The mode.
@@ -187,7 +187,7 @@ impl Request {
         Request {
             url,
             origin,
-            method: b"GET".to_vec(),
+            method: Method::GET,
             headers: HeaderList::new(),
             mode: Mode::Cors,
             credentials: CredentialsMode::SameOrigin,
@@ -200,7 +200,7 @@ impl Request {
 
     /// Sets the method.
     pub fn with_method(mut self, method: impl AsRef<[u8]>) -> Request {
-        self.method = method.as_ref().to_vec();
+        self.method = Method::from(method.as_ref());
         self
     }
 
@@ -297,30 +297,30 @@ pub(crate) fn check_script_request_in_place(request: &mut Request) -> Result<(),
     // Request constructor: method. The methods scripts use most are
     // already valid, allowed and normalized: one comparison each.
     let common = matches!(
-        request.method.as_slice(),
+        request.method.as_bytes(),
         b"GET" | b"POST" | b"PUT" | b"DELETE" | b"PATCH" | b"HEAD" | b"OPTIONS"
     );
     if !common {
         if !method::is_method(&request.method) {
             return Err(Refusal::InvalidMethod {
-                method: std::mem::take(&mut request.method),
+                method: std::mem::take(&mut request.method).into_vec(),
             });
         }
         if method::is_forbidden_method(&request.method) {
             return Err(Refusal::ForbiddenMethod {
-                method: std::mem::take(&mut request.method),
+                method: std::mem::take(&mut request.method).into_vec(),
             });
         }
         let normalized = method::normalize(&request.method);
-        if normalized != request.method.as_slice() {
-            request.method = normalized.to_vec();
+        if normalized != request.method.as_bytes() {
+            request.method = Method::from(normalized);
         }
     }
     // no-cors: the method must be safelisted; the guard becomes request-no-cors.
     let no_cors = request.mode == Mode::NoCors;
     if no_cors && !method::is_cors_safelisted_method(&request.method) {
         return Err(Refusal::NoCorsMethodNotSafelisted {
-            method: std::mem::take(&mut request.method),
+            method: std::mem::take(&mut request.method).into_vec(),
         });
     }
     // Headers: validate each; rebuild the list only when one is dropped or

@@ -365,7 +365,7 @@ pub fn answer(routes: &[Route], outgoing: &Outgoing) -> Result<Response, Network
             continue;
         }
         if let Some(m) = &route.method {
-            if m.as_bytes() != outgoing.method.as_slice() {
+            if outgoing.method != m.as_str() {
                 continue;
             }
         }

@@ -1,6 +1,7 @@
 //! Heap allocations on the hot paths that promise none: classifying a
-//! simple request (`request::decide`) and the CORS check of a passing
-//! response (`cors::cors_check`).
+//! simple request (`request::decide`), the CORS check of a passing
+//! response (`cors::cors_check`), and a request's method (`Method`, inline
+//! up to 22 bytes).
 //!
 //! A counting global allocator wraps the system one. The counter is global,
 //! so every check lives in the one `#[test]` below: a second test running on
@@ -13,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crossorigin::cors::cors_check;
 use crossorigin::request::{Decision, decide};
-use crossorigin::{CredentialsMode, Profile, Request, Response};
+use crossorigin::{CredentialsMode, Method, Profile, Request, Response};
 
 /// Counts every allocation (`alloc`, `alloc_zeroed`, `realloc`).
 struct Counting;
@@ -105,6 +106,35 @@ fn hot_paths_do_not_allocate() {
     });
     assert!(failed.is_some_and(|r| r.is_err()));
     assert!(counted > 0, "the failing CORS check allocated nothing");
+
+    // A method up to 22 bytes is made, cloned and compared without the
+    // heap (one given as a `Vec` is copied inline); a longer one is on
+    // the heap.
+    let mut vecs: Vec<Vec<u8>> = (0..RUNS).map(|_| b"PATCH".to_vec()).collect();
+    let put = request.clone().with_method("PUT");
+    let mut same = 0;
+    let n = allocations_in(|| {
+        for v in vecs.drain(..) {
+            let m = Method::from(black_box("OPTIONS"));
+            let longest = Method::from(black_box(&b"X-EXTENSION-METHOD-22B"[..]));
+            let from_vec = Method::from(black_box(v));
+            let cloned = black_box(&put).method.clone();
+            if black_box(m.clone()) == b"OPTIONS"
+                && longest.clone() == longest
+                && from_vec == "PATCH"
+                && cloned == "PUT"
+            {
+                same += 1;
+            }
+        }
+    });
+    assert_eq!(same, RUNS);
+    assert_eq!(n, 0, "short methods allocated {n} times in {RUNS} runs");
+    let long = black_box(&b"X-EXTENSION-METHOD-OF-23"[..]);
+    let n = allocations_in(|| {
+        black_box(Method::from(long));
+    });
+    assert_eq!(n, 1, "a 24-byte method is not on the heap");
 
     // A simple request: four safelisted headers, no preflight.
     let mut decision = None;

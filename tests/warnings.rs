@@ -3,7 +3,7 @@
 #![cfg(feature = "scenario")]
 
 use crossorigin::explain::{WarningKind, explain, reflection_warning, routes_from_flags, warnings};
-use crossorigin::{HeaderList, Outgoing, Policy, Profile, Request, Response};
+use crossorigin::{HeaderList, Method, Outgoing, Policy, Profile, Request, Response};
 
 const APP: &str = "https://app.example";
 
@@ -14,9 +14,9 @@ fn request() -> Request {
 fn sent(preflight: bool, origin: &str) -> Outgoing {
     Outgoing {
         method: if preflight {
-            b"OPTIONS".to_vec()
+            Method::OPTIONS
         } else {
-            b"GET".to_vec()
+            Method::GET
         },
         url: request().url,
         headers: [("Origin", origin)].into_iter().collect(),

@@ -374,7 +374,7 @@ mod crossorigin_explain {
             .as_deref()
             .ok_or("--origin is required with --url")?;
         let mut request = Request::get(url, origin).map_err(|e| e.to_string())?;
-        request.method = args.method.as_bytes().to_vec();
+        request.method = args.method.as_str().into();
         request.headers = header_list(&args.headers)?;
         request.credentials = match args.credentials.as_str() {
             "omit" => CredentialsMode::Omit,

@@ -106,7 +106,7 @@ fn build(args: &ProbeArgs) -> Result<(Request, Profile, ProbeOptions), String> {
         (Request::get(url, origin).map_err(|e| e.to_string())?, None)
     };
     if let Some(m) = &args.method {
-        request.method = m.as_bytes().to_vec();
+        request.method = m.as_str().into();
     }
     for h in header_list(&args.headers)?.iter() {
         request.headers.append(h.name, h.value);

@@ -139,7 +139,7 @@ impl Policy {
         // The request is checked in place, and a refusal is set on the
         // fetch once built: neither the request nor the refusal is moved
         // on the way.
-        let checked = request::check_script_request_in_place(&mut request);
+        let checked = request::check_script_request_safelisted(&mut request);
         // The fetch works on the request's method, headers and body, which
         // redirects may rewrite; they move out of the request, uncopied.
         let mut headers = std::mem::take(&mut request.headers);
@@ -148,12 +148,21 @@ impl Policy {
         // counts towards the safelisted headers' 1024-byte total, so it
         // joins the request's list: copied into a pooled buffer with room
         // to spare rather than growing the script's buffer.
-        if !headers.contains(b"accept") {
+        let accept_added = !headers.contains(b"accept");
+        if accept_added {
             let mut with = HeaderList::from_spare(spare::take());
             with.extend_from(&headers);
             with.append("Accept", "*/*");
             spare::give_back(std::mem::replace(&mut headers, with).into_spare());
         }
+        // Which headers are CORS-unsafe, from what the check found.
+        let unsafe_names = match &checked {
+            Ok(Some(safe)) => {
+                request::unsafe_bits_checked(*safe, &headers, accept_added, &self.profile)
+                    .map_or(UnsafeNames::Unknown, UnsafeNames::Bits)
+            }
+            _ => UnsafeNames::Unknown,
+        };
         let Request {
             url,
             origin,
@@ -176,7 +185,7 @@ impl Policy {
             headers,
             out: HeaderList::new(),
             added: Added::default(),
-            unsafe_names: UnsafeNames::Unknown,
+            unsafe_names,
             sticky_headers: None,
             force_preflight: false,
             same_origin: false,

@@ -430,21 +430,101 @@ pub(crate) enum ScriptHeader {
 /// Checks a header a script appends to a request's headers: its value
 /// normalized (`fetch#concept-header-value-normalize`), then the name and
 /// value validated, then the forbidden request-header rule.
-#[inline(never)]
+#[cfg(test)]
 pub(crate) fn check_script_header(name: &[u8], value: &[u8]) -> ScriptHeader {
+    check_script_header_safelisted(name, value).0
+}
+
+/// [`check_script_header`], and whether a header appended as given is a
+/// CORS-safelisted request-header (`fetch#cors-safelisted-request-header`):
+/// the name is told apart once for both rules.
+#[inline(never)]
+pub(crate) fn check_script_header_safelisted(name: &[u8], value: &[u8]) -> (ScriptHeader, bool) {
     let normalized = normalize_value(value);
     if !is_header_name(name) {
-        return ScriptHeader::InvalidName;
+        return (ScriptHeader::InvalidName, false);
     }
     // A normalized value neither starts nor ends with a tab or space: only
     // NUL, CR and LF are left to refuse (`is_header_value`).
     if has_nul_cr_lf(normalized) {
-        return ScriptHeader::InvalidValue;
+        return (ScriptHeader::InvalidValue, false);
     }
-    if normalized.len() != value.len() || forbidden_request_header(name, normalized) {
-        ScriptHeader::Changed
+    let forbidden = match RequestName::of(name) {
+        RequestName::Forbidden => true,
+        RequestName::MethodOverride => overrides_forbidden_method(normalized),
+        RequestName::Safelisted(kind) if normalized.len() == value.len() => {
+            let safe = value.len() <= SAFELISTED_VALUE_MAX && is_safelisted_value(kind, value);
+            return (ScriptHeader::AsGiven, safe);
+        }
+        RequestName::Safelisted(_) | RequestName::Other => false,
+    };
+    if normalized.len() != value.len() || forbidden {
+        (ScriptHeader::Changed, false)
     } else {
-        ScriptHeader::AsGiven
+        (ScriptHeader::AsGiven, false)
+    }
+}
+
+/// What a request-header name is to the rules a script's headers meet:
+/// told apart by length first, then one comparison or two.
+#[derive(Clone, Copy)]
+enum RequestName {
+    /// A forbidden request-header name (`fetch#forbidden-request-header`
+    /// steps 1 and 2): forbidden whatever the value.
+    Forbidden,
+    /// `X-HTTP-Method`, `X-HTTP-Method-Override` or `X-Method-Override`:
+    /// forbidden when the value names a forbidden method (step 3).
+    MethodOverride,
+    /// A CORS-safelisted request-header name, given its value's rule.
+    Safelisted(SafelistedName),
+    /// Any other name.
+    Other,
+}
+
+impl RequestName {
+    #[inline(always)]
+    fn of(name: &[u8]) -> RequestName {
+        use RequestName::{Forbidden, MethodOverride, Other, Safelisted};
+        let is = |lower: &[u8]| eq_lower(name, lower);
+        let known = match name.len() {
+            2 if is(b"te") => Forbidden,
+            3 if is(b"dnt") || is(b"via") => Forbidden,
+            4 if is(b"date") || is(b"host") => Forbidden,
+            5 if is(b"range") => Safelisted(SafelistedName::Range),
+            6 if is(b"accept") => Safelisted(SafelistedName::Accept),
+            6 if is(b"cookie") || is(b"expect") || is(b"origin") => Forbidden,
+            7 if is(b"cookie2") || is(b"referer") || is(b"trailer") || is(b"upgrade") => Forbidden,
+            10 if is(b"connection") || is(b"keep-alive") || is(b"set-cookie") => Forbidden,
+            12 if is(b"content-type") => Safelisted(SafelistedName::ContentType),
+            13 if is(b"x-http-method") => MethodOverride,
+            14 if is(b"accept-charset") || is(b"content-length") => Forbidden,
+            15 if is(b"accept-language") => Safelisted(SafelistedName::Language),
+            15 if is(b"accept-encoding") => Forbidden,
+            16 if is(b"content-language") => Safelisted(SafelistedName::Language),
+            17 if is(b"transfer-encoding") => Forbidden,
+            17 if is(b"x-method-override") => MethodOverride,
+            22 if is(b"x-http-method-override") => MethodOverride,
+            29 if is(b"access-control-request-method") => Forbidden,
+            30 if is(b"access-control-request-headers") => Forbidden,
+            _ => Other,
+        };
+        debug_assert_eq!(
+            matches!(known, Forbidden),
+            FORBIDDEN_REQUEST_HEADER_NAMES
+                .iter()
+                .any(|n| name.eq_ignore_ascii_case(n))
+        );
+        if !matches!(known, Other) {
+            return known;
+        }
+        // Step 2 of the forbidden rule, on the first byte first (`| 0x20`
+        // folds only `P` to `p` and `S` to `s`); no name above starts so.
+        let starts_with_ci = |p: &[u8]| name.get(..p.len()).is_some_and(|h| eq_lower(h, p));
+        match name.first().map(|b| b | 0x20) {
+            Some(b'p') if starts_with_ci(b"proxy-") => Forbidden,
+            Some(b's') if starts_with_ci(b"sec-") => Forbidden,
+            _ => Other,
+        }
     }
 }
 
@@ -1198,43 +1278,11 @@ pub fn is_forbidden_request_header(name: &[u8], value: &[u8]) -> bool {
 /// [`is_forbidden_request_header`], inlined where the crate checks headers.
 #[inline(always)]
 fn forbidden_request_header(name: &[u8], value: &[u8]) -> bool {
-    // Steps 1 and 3, dispatched on the name's length (each arm lists the
-    // names of FORBIDDEN_REQUEST_HEADER_NAMES of that length, then those
-    // of step 3): most names are turned away by their length alone.
-    let is = |lower: &[u8]| eq_lower(name, lower);
-    let listed = match name.len() {
-        2 => is(b"te"),
-        3 => is(b"dnt") || is(b"via"),
-        4 => is(b"date") || is(b"host"),
-        6 => is(b"cookie") || is(b"expect") || is(b"origin"),
-        7 => is(b"cookie2") || is(b"referer") || is(b"trailer") || is(b"upgrade"),
-        10 => is(b"connection") || is(b"keep-alive") || is(b"set-cookie"),
-        14 => is(b"accept-charset") || is(b"content-length"),
-        15 => is(b"accept-encoding"),
-        17 if is(b"transfer-encoding") => true,
-        29 => is(b"access-control-request-method"),
-        30 => is(b"access-control-request-headers"),
-        // Step 3 (none of these names starts as step 2 asks).
-        13 if is(b"x-http-method") => return overrides_forbidden_method(value),
-        17 if is(b"x-method-override") => return overrides_forbidden_method(value),
-        22 if is(b"x-http-method-override") => return overrides_forbidden_method(value),
-        _ => false,
-    };
-    debug_assert_eq!(
-        listed,
-        FORBIDDEN_REQUEST_HEADER_NAMES
-            .iter()
-            .any(|n| name.eq_ignore_ascii_case(n))
-    );
-    // Step 2, on the first byte first (`| 0x20` folds only `P` to `p` and
-    // `S` to `s`).
-    let starts_with_ci = |p: &[u8]| name.get(..p.len()).is_some_and(|h| eq_lower(h, p));
-    listed
-        || match name.first().map(|b| b | 0x20) {
-            Some(b'p') => starts_with_ci(b"proxy-"),
-            Some(b's') => starts_with_ci(b"sec-"),
-            _ => false,
-        }
+    match RequestName::of(name) {
+        RequestName::Forbidden => true,
+        RequestName::MethodOverride => overrides_forbidden_method(value),
+        RequestName::Safelisted(_) | RequestName::Other => false,
+    }
 }
 
 /// Step 3 of [`is_forbidden_request_header`] for a name of the
@@ -1461,9 +1509,10 @@ pub fn parse_delta_seconds(value: &[u8]) -> Result<u64, ExtractError> {
 mod tests {
     use super::{
         FORBIDDEN_REQUEST_HEADER_NAMES, SAFELISTED_VALUE_MAX, ScriptHeader, check_script_header,
-        cmp_ignore_case, cmp_ignore_case_from, copy_lowercase, cors_safelisted_request_header,
-        eq_ignore_case, eq_lower, get_decode_split, is_forbidden_request_header, is_header_name,
-        is_header_value, normalize_value, parse_single_range_header_value, sort_key,
+        check_script_header_safelisted, cmp_ignore_case, cmp_ignore_case_from, copy_lowercase,
+        cors_safelisted_request_header, eq_ignore_case, eq_lower, get_decode_split,
+        is_forbidden_request_header, is_header_name, is_header_value, normalize_value,
+        parse_single_range_header_value, sort_key,
     };
     use crate::method::is_forbidden_method;
     use crate::mime;
@@ -1529,6 +1578,14 @@ mod tests {
     }
 
     /// What the `Headers` append steps do, as written: normalize, validate, drop.
+    /// [`reference_check`], and whether a header kept as given is a
+    /// CORS-safelisted request-header.
+    fn reference_check_safelisted(name: &[u8], value: &[u8]) -> (ScriptHeader, bool) {
+        let checked = reference_check(name, value);
+        let safe = checked == ScriptHeader::AsGiven && cors_safelisted_request_header(name, value);
+        (checked, safe)
+    }
+
     fn reference_check(name: &[u8], value: &[u8]) -> ScriptHeader {
         let normalized = normalize_value(value);
         if !reference_is_header_name(name) {
@@ -1631,6 +1688,11 @@ mod tests {
                             reference_is_forbidden(n, v),
                             "{n:?} {v:?}"
                         );
+                        assert_eq!(
+                            check_script_header_safelisted(n, v),
+                            reference_check_safelisted(n, v),
+                            "{n:?} {v:?}"
+                        );
                     }
                 });
             }
@@ -1673,6 +1735,15 @@ mod tests {
                             reference_is_safelisted(n, v),
                             "{n:?} {v:?}"
                         );
+                        let checked = reference_check(n, v);
+                        assert_eq!(
+                            check_script_header_safelisted(n, v),
+                            (
+                                checked,
+                                checked == ScriptHeader::AsGiven && reference_is_safelisted(n, v)
+                            ),
+                            "{n:?} {v:?}"
+                        );
                     }
                 });
             }
@@ -1683,6 +1754,11 @@ mod tests {
                     assert_eq!(
                         cors_safelisted_request_header(name, v),
                         reference_is_safelisted(name, v),
+                        "{name:?} {v:?}"
+                    );
+                    assert_eq!(
+                        check_script_header_safelisted(name, v),
+                        reference_check_safelisted(name, v),
                         "{name:?} {v:?}"
                     );
                 }

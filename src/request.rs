@@ -294,6 +294,25 @@ pub fn check_script_request(mut request: Request) -> Result<CheckedRequest, Refu
 
 /// [`check_script_request`] on a request in place (not moved twice).
 pub(crate) fn check_script_request_in_place(request: &mut Request) -> Result<(), Refusal> {
+    check_script_request_safelisted(request).map(|_| ())
+}
+
+/// Which headers of a checked request are CORS-safelisted request-headers
+/// by the standard's rule (`fetch#cors-safelisted-request-header`), found
+/// while checking them: one bit per header by position, and the length of
+/// their values in all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Safelisted {
+    pub(crate) bits: u64,
+    pub(crate) total: usize,
+}
+
+/// [`check_script_request_in_place`], with the request's CORS-safelisted
+/// headers when the script's list is kept as it is and holds at most 64
+/// headers (`None` otherwise).
+pub(crate) fn check_script_request_safelisted(
+    request: &mut Request,
+) -> Result<Option<Safelisted>, Refusal> {
     // Request constructor: method. The methods scripts use most are
     // already valid, allowed and normalized: one comparison each.
     let common = matches!(
@@ -326,8 +345,14 @@ pub(crate) fn check_script_request_in_place(request: &mut Request) -> Result<(),
     // Headers: validate each; rebuild the list only when one is dropped or
     // its value trimmed (the common request is kept as it is).
     let mut rebuild = no_cors;
-    for h in &request.headers {
-        match header::check_script_header(h.name, h.value) {
+    let mut safelisted = Safelisted { bits: 0, total: 0 };
+    for (i, h) in request.headers.iter().enumerate() {
+        let (checked, safe) = header::check_script_header_safelisted(h.name, h.value);
+        if safe && i < 64 {
+            safelisted.bits |= 1 << i;
+            safelisted.total += h.value.len();
+        }
+        match checked {
             ScriptHeader::AsGiven => {}
             ScriptHeader::Changed => rebuild = true,
             ScriptHeader::InvalidName => {
@@ -366,8 +391,9 @@ pub(crate) fn check_script_request_in_place(request: &mut Request) -> Result<(),
             }
         }
         request.headers = headers;
+        return Ok(None);
     }
-    Ok(())
+    Ok((request.headers.len() <= 64).then_some(safelisted))
 }
 
 /// What a browser does with a request before anything is sent.
@@ -523,29 +549,59 @@ pub(crate) fn unsafe_bits(headers: &HeaderList, profile: &Profile) -> Option<u64
     if count > 64 || (profile.fetch.combine_request_headers && has_repeated_name(headers)) {
         return None;
     }
-    let mut safe = 0u64;
-    let mut total = 0usize;
+    let mut safe = Safelisted { bits: 0, total: 0 };
     for (i, h) in headers.iter().enumerate() {
         if profile.is_safelisted_request_header(h.name, h.value) {
-            total += h.value.len();
-            safe |= 1 << i;
+            safe.total += h.value.len();
+            safe.bits |= 1 << i;
         }
     }
-    let all = if count == 64 {
+    Some(unsafe_of(safe, count, profile))
+}
+
+/// The CORS-unsafe headers of a list of `count` headers (at most 64) whose
+/// safelisted ones are `safe`: the others, or every one when the
+/// safelisted values are too long in all.
+#[inline]
+pub(crate) fn unsafe_of(safe: Safelisted, count: usize, profile: &Profile) -> u64 {
+    let all = if count >= 64 {
         u64::MAX
     } else {
         (1u64 << count) - 1
     };
-    Some(
-        if profile
-            .safelisted_total_max()
-            .is_some_and(|max| total > max)
-        {
-            all
-        } else {
-            all & !safe
-        },
-    )
+    if profile
+        .safelisted_total_max()
+        .is_some_and(|max| safe.total > max)
+    {
+        all
+    } else {
+        all & !safe.bits
+    }
+}
+
+/// [`unsafe_bits`] of a script's checked request from what the check found
+/// ([`check_script_request_safelisted`]), with `Accept: */*` appended when
+/// `accept_added`; `None` where the profile's rules need the list asked
+/// again (extra safelisted headers, combined same-name headers).
+pub(crate) fn unsafe_bits_checked(
+    mut safe: Safelisted,
+    headers: &HeaderList,
+    accept_added: bool,
+    profile: &Profile,
+) -> Option<u64> {
+    let count = headers.len();
+    if count > 64
+        || !profile.extra_safelisted_request_headers.is_empty()
+        || (profile.fetch.combine_request_headers && has_repeated_name(headers))
+    {
+        return None;
+    }
+    if let Some(last) = count.checked_sub(1).filter(|_| accept_added) {
+        // `*/*` is a safelisted `Accept` value.
+        safe.bits |= 1 << last;
+        safe.total += 3;
+    }
+    Some(unsafe_of(safe, count, profile))
 }
 
 /// [`write_unsafe_header_names`] for the names `for_each` reports.
@@ -739,8 +795,122 @@ pub(crate) fn decide_at(
 
 #[cfg(test)]
 mod tests {
+    use super::{Request, check_script_request_safelisted, unsafe_bits, unsafe_bits_checked};
+    use crate::profile::Profile;
+
     #[test]
     fn bad_ports_are_sorted_for_binary_search() {
         assert!(super::BAD_PORTS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    /// What the check finds of the safelisted headers gives the unsafe
+    /// headers the profile's rule gives when asked of the checked list,
+    /// `Accept: */*` appended or not, for many lists: forbidden,
+    /// safelisted and other names in any case, values safelisted or not,
+    /// trimmed or not, long enough to pass the 1024-byte total, repeated
+    /// names, and more than 64 headers.
+    #[test]
+    fn safelisted_while_checking_is_the_profile_rule() {
+        let names: [&str; 14] = [
+            "Accept",
+            "accept",
+            "Content-Type",
+            "CONTENT-LANGUAGE",
+            "Accept-Language",
+            "Range",
+            "X-Trace",
+            "Cookie",
+            "Sec-Fetch-Mode",
+            "Proxy-Foo",
+            "X-HTTP-Method-Override",
+            "Accept-Encoding",
+            "Device-Memory",
+            "Save-Data",
+        ];
+        let long = "a".repeat(400);
+        let values: [&str; 10] = [
+            "text/plain",
+            "application/json",
+            "en-US",
+            "bytes=0-10",
+            "*/*",
+            " 1 ",
+            "TRACE",
+            "1",
+            &long,
+            "a\"b",
+        ];
+        let profiles = [
+            Profile::spec(),
+            Profile::chromium(),
+            Profile::firefox(),
+            Profile::webkit(),
+        ];
+        // A small generator: the same lists on every run.
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut compared = 0usize;
+        for round in 0..3000 {
+            let count = if round % 100 == 0 {
+                60 + next(10)
+            } else {
+                next(8)
+            };
+            let mut request =
+                Request::get("https://api.example/", "https://app.example").expect("valid request");
+            for _ in 0..count {
+                request = request.with_header(names[next(names.len())], values[next(values.len())]);
+            }
+            let Ok(found) = check_script_request_safelisted(&mut request) else {
+                continue;
+            };
+            let mut headers = request.headers.clone();
+            let accept_added = !headers.contains(b"accept");
+            if accept_added {
+                headers.append("Accept", "*/*");
+            }
+            for profile in &profiles {
+                let Some(safe) = found else {
+                    continue;
+                };
+                if let Some(bits) = unsafe_bits_checked(safe, &headers, accept_added, profile) {
+                    assert_eq!(
+                        Some(bits),
+                        unsafe_bits(&headers, profile),
+                        "{headers:?} {profile:?}"
+                    );
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 2000, "only {compared} lists compared");
+        // Around the 1024-byte total, `Accept: */*` appended included.
+        for last in 118..=128 {
+            let mut request =
+                Request::get("https://api.example/", "https://app.example").expect("valid request");
+            for _ in 0..7 {
+                request = request.with_header("Accept-Language", "a".repeat(128));
+            }
+            request = request.with_header("Content-Language", "b".repeat(last));
+            let safe = check_script_request_safelisted(&mut request)
+                .expect("a valid request")
+                .expect("kept as given");
+            let mut headers = request.headers.clone();
+            headers.append("Accept", "*/*");
+            for profile in &profiles {
+                if let Some(bits) = unsafe_bits_checked(safe, &headers, true, profile) {
+                    assert_eq!(
+                        Some(bits),
+                        unsafe_bits(&headers, profile),
+                        "{last} {profile:?}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,201 @@
+//! The whole fetch driver under callgrind: instructions per fetch for the
+//! three scenarios of the `fetch_*` rows of `benches/ratios.rs` (a simple
+//! cross-origin GET; a preflighted PUT whose preflight misses the cache,
+//! then one that hits it), with the same inputs built the same way: cloned
+//! from templates, four at a time, just before they run. Only `run_chunk`
+//! is counted (`run.sh` toggles collection on it), so building the inputs
+//! is not. `parse` counts `url::Url::parse` of the same URL.
+//!
+//! Usage: `crossorigin-callgrind simple|miss|hit|parse|sizes N`; see `run.sh`.
+
+use std::hint::black_box;
+
+use crossorigin::cache::CacheKey;
+use crossorigin::{
+    FilteredResponse, NetworkFailure, Policy, Profile, Refusal, Request, Response, Step,
+};
+use std::time::Duration;
+
+const PAGE_ORIGIN: &str = "https://app.example.com";
+const API_URL: &str = "https://api.example.com/v1/items/42?fields=name,price";
+const NOW: Duration = Duration::from_secs(1_000_000);
+
+fn preflighted_request(method: &str, url: &str) -> Request {
+    Request::get(url, PAGE_ORIGIN)
+        .unwrap()
+        .with_method(method)
+        .with_header("Content-Type", "application/json")
+        .with_header("X-Requested-With", "XMLHttpRequest")
+        .with_header("X-Request-Id", "4f1c2a7e-9b3d-4e51-8c0a-2d6f1b9e7a33")
+        .with_body(br#"{"name":"widget","price":42}"#)
+}
+fn cors_response() -> Response {
+    Response::new(200)
+        .with_header("Date", "Tue, 03 Mar 2026 10:00:00 GMT")
+        .with_header("Content-Type", "application/json; charset=utf-8")
+        .with_header("Content-Length", "1234")
+        .with_header("Cache-Control", "private, max-age=60")
+        .with_header("ETag", "\"33a64df551425fcc55e4d42a148795d9f25f89d4\"")
+        .with_header("Vary", "Origin, Accept-Encoding")
+        .with_header("Access-Control-Allow-Origin", PAGE_ORIGIN)
+        .with_header("Access-Control-Expose-Headers", "ETag, X-Request-Id")
+        .with_header("X-Request-Id", "4f1c2a7e-9b3d-4e51-8c0a-2d6f1b9e7a33")
+}
+fn preflight_response() -> Response {
+    Response::new(204)
+        .with_header("Date", "Tue, 03 Mar 2026 10:00:00 GMT")
+        .with_header("Access-Control-Allow-Origin", PAGE_ORIGIN)
+        .with_header(
+            "Access-Control-Allow-Methods",
+            "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+        )
+        .with_header(
+            "Access-Control-Allow-Headers",
+            "Content-Type, Authorization, X-Requested-With, X-Request-Id",
+        )
+        .with_header("Access-Control-Max-Age", "600")
+        .with_header("Vary", "Origin")
+        .with_header("Content-Length", "0")
+}
+
+#[inline(never)]
+fn run_fetch(
+    policy: &Policy,
+    request: Request,
+    mut pre: Option<Response>,
+    mut actual: Option<Response>,
+) -> (Result<FilteredResponse, Refusal>, u32) {
+    let mut fetch = policy.fetch(request, NOW);
+    loop {
+        match fetch.poll_ref() {
+            Step::Send(out) => {
+                let res = if out.is_preflight {
+                    pre.take()
+                } else {
+                    actual.take()
+                };
+                fetch.receive(res.ok_or(NetworkFailure), NOW);
+            }
+            Step::Done(result) => return (result, fetch.preflights_sent()),
+        }
+    }
+}
+
+#[inline(never)]
+fn timed_region(
+    policy: &Policy,
+    reqs: Vec<Request>,
+    pres: Vec<Option<Response>>,
+    oks: Vec<Response>,
+) {
+    // As the benchmark: inputs cloned from templates 4 at a time just before they run.
+    let mut chunk = Vec::with_capacity(4);
+    for i in 0..reqs.len() {
+        chunk.push((reqs[i].clone(), pres[0].clone(), oks[0].clone()));
+        if chunk.len() == 4 || i + 1 == reqs.len() {
+            run_chunk(policy, &mut chunk);
+        }
+    }
+}
+
+#[inline(never)]
+fn run_chunk(policy: &Policy, chunk: &mut Vec<(Request, Option<Response>, Response)>) {
+    for (req, pre, res) in chunk.drain(..) {
+        let _ = black_box(run_fetch(policy, req, pre, Some(res)));
+    }
+}
+
+#[inline(never)]
+fn parse_region(n: usize) {
+    for _ in 0..n {
+        let _ = black_box(url::Url::parse(black_box(API_URL)));
+    }
+}
+
+fn main() {
+    let which = std::env::args()
+        .nth(1)
+        .expect("a scenario: simple, miss, hit, parse or sizes");
+    let n: usize = std::env::args()
+        .nth(2)
+        .map(|s| s.parse().unwrap())
+        .unwrap_or(1000);
+    let profile = Profile::spec();
+    let policy = Policy::new(profile);
+    let ok = Response::new(200)
+        .with_header("Access-Control-Allow-Origin", PAGE_ORIGIN)
+        .with_header("Content-Type", "application/json");
+    match which.as_str() {
+        "simple" => {
+            let request = Request::get(API_URL, PAGE_ORIGIN)
+                .unwrap()
+                .with_header("Accept", "application/json");
+            let r = run_fetch(&policy, request.clone(), None, Some(cors_response()));
+            assert_eq!(r.0.unwrap().status, 200);
+            let reqs = (0..n).map(|_| request.clone()).collect();
+            let oks = (0..n).map(|_| cors_response()).collect();
+            timed_region(&policy, reqs, (0..n).map(|_| None).collect(), oks);
+        }
+        "miss" => {
+            let pool: Vec<Request> = (0..n)
+                .map(|i| {
+                    preflighted_request(
+                        "PUT",
+                        &format!("https://api.example.com/v1/items/{i}?fields=name,price"),
+                    )
+                })
+                .collect();
+            let r = run_fetch(
+                &policy,
+                preflighted_request("PUT", "https://api.example.com/warm"),
+                Some(preflight_response()),
+                Some(ok.clone()),
+            );
+            assert_eq!(r.1, 1);
+            r.0.unwrap();
+            let pres = (0..n).map(|_| Some(preflight_response())).collect();
+            let oks = (0..n).map(|_| ok.clone()).collect();
+            timed_region(&policy, pool.clone(), pres, oks);
+            for r in &pool {
+                policy.cache().clear(&CacheKey {
+                    partition: "",
+                    origin: PAGE_ORIGIN.as_bytes(),
+                    url: r.url.as_str(),
+                });
+            }
+        }
+        "hit" => {
+            let request = preflighted_request("PUT", API_URL);
+            let r = run_fetch(
+                &policy,
+                request.clone(),
+                Some(preflight_response()),
+                Some(ok.clone()),
+            );
+            assert_eq!(r.1, 1);
+            let r = run_fetch(&policy, request.clone(), None, Some(ok.clone()));
+            assert_eq!(r.1, 0);
+            r.0.unwrap();
+            let reqs = (0..n).map(|_| request.clone()).collect();
+            let oks = (0..n).map(|_| ok.clone()).collect();
+            timed_region(&policy, reqs, (0..n).map(|_| None).collect(), oks);
+        }
+        "sizes" => {
+            println!(
+                "Request {} Response {} FilteredResponse {} Fetch {} Url {} Origin {} HeaderList {} Step {}",
+                std::mem::size_of::<Request>(),
+                std::mem::size_of::<Response>(),
+                std::mem::size_of::<FilteredResponse>(),
+                std::mem::size_of::<crossorigin::Fetch>(),
+                std::mem::size_of::<url::Url>(),
+                std::mem::size_of::<crossorigin::Origin>(),
+                std::mem::size_of::<crossorigin::HeaderList>(),
+                std::mem::size_of::<Step<crossorigin::OutgoingRef>>()
+            );
+        }
+        "parse" => {
+            parse_region(n);
+        }
+        _ => panic!(),
+    }
+}

@@ -620,18 +620,12 @@ pub(crate) fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
     if n < 8 {
         if n >= 4 {
             // As below, on the first four bytes and the last four.
-            let differs = |i: usize| {
-                let (x, y) = (word4(a, i), word4(b, i));
-                x != y && to_lower_word(x) != to_lower_word(y)
-            };
+            let differs = |i: usize| words_differ(word4(a, i), word4(b, i));
             return !differs(0) && !differs(n - 4);
         }
         return a.eq_ignore_ascii_case(b);
     }
-    let differs = |i: usize| {
-        let (x, y) = (word8(a, i), word8(b, i));
-        x != y && to_lower_word(x) != to_lower_word(y)
-    };
+    let differs = |i: usize| words_differ(word8(a, i), word8(b, i));
     let mut i = 0usize;
     while i + 8 < n {
         if differs(i) {
@@ -640,6 +634,14 @@ pub(crate) fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
         i += 8;
     }
     !differs(n - 8)
+}
+
+/// Whether two words of bytes differ ignoring ASCII case. Bytes equal
+/// but for case differ in bit 0x20 alone, so words differing in any other
+/// bit are told apart without lower-casing them.
+#[inline(always)]
+const fn words_differ(x: u64, y: u64) -> bool {
+    x != y && ((x ^ y) & !0x2020_2020_2020_2020 != 0 || to_lower_word(x) != to_lower_word(y))
 }
 
 /// The byte-lowercased order of two byte strings: the first differing
@@ -1703,6 +1705,29 @@ mod tests {
                 }
             }
             assert!(!eq_ignore_case(a, &base[..len.saturating_sub(1)]) || len == 0);
+        }
+    }
+
+    /// `words_differ` is "not equal ignoring ASCII case" for every pair of
+    /// bytes at every position of a word (the other bytes equal, or equal
+    /// but for case).
+    #[test]
+    fn words_differ_is_not_eq_ignore_ascii_case() {
+        for (base_a, base_b) in [(*b"X-Reques", *b"X-Reques"), (*b"x-reques", *b"X-REQUES")] {
+            for i in 0..8 {
+                for x in 0..=255u8 {
+                    for y in 0..=255u8 {
+                        let (mut a, mut b) = (base_a, base_b);
+                        a[i] = x;
+                        b[i] = y;
+                        assert_eq!(
+                            super::words_differ(u64::from_le_bytes(a), u64::from_le_bytes(b)),
+                            !a.eq_ignore_ascii_case(&b),
+                            "{a:?} {b:?}"
+                        );
+                    }
+                }
+            }
         }
     }
 

@@ -1100,29 +1100,34 @@ impl Fetch<'_> {
 
     /// `Sec-Fetch-Site` (Fetch Metadata `#sec-fetch-site-header`).
     fn sec_fetch_site(&self) -> &'static str {
-        let origin = &self.origin;
-        let mut site = "same-origin";
-        let last = self.url_list_len() - 1;
-        for (i, url) in self.urls().enumerate() {
-            let same = if i == last {
-                self.same_origin
+        let (origin, policy) = (&self.origin, self.policy);
+        // 0 same origin, 1 same site, 2 cross site: the URL list's answer
+        // is its URLs' farthest, in any order.
+        let site = |url: &Url, same_origin: bool| {
+            if same_origin {
+                0
+            } else if policy.sites.same_site_with_url(&policy.psl, origin, url) {
+                1
             } else {
-                origin.same_origin_with_url(url)
-            };
-            if same {
-                continue;
+                2
             }
-            if self
-                .policy
-                .sites
-                .same_site_with_url(&self.policy.psl, origin, url)
-            {
-                site = "same-site";
-            } else {
-                return "cross-site";
+        };
+        let Some(earlier) = self.url_list_len().checked_sub(1) else {
+            return "same-origin";
+        };
+        // The current URL's same-origin answer is known.
+        let mut farthest = site(self.current_url(), self.same_origin);
+        for url in self.urls().take(earlier) {
+            if farthest == 2 {
+                break;
             }
+            farthest = farthest.max(site(url, origin.same_origin_with_url(url)));
         }
-        site
+        match farthest {
+            0 => "same-origin",
+            1 => "same-site",
+            _ => "cross-site",
+        }
     }
 
     fn preflight_outgoing(&mut self) -> OutgoingRef<'_> {

@@ -1134,29 +1134,50 @@ impl Fetch<'_> {
 
     /// `Sec-Fetch-Site` (Fetch Metadata `#sec-fetch-site-header`).
     fn sec_fetch_site(&self) -> &'static str {
-        let origin = &self.origin;
-        let mut site = "same-origin";
-        let last = self.url_list_len() - 1;
-        for (i, url) in self.urls().enumerate() {
-            let same = if i == last {
-                self.same_origin
-            } else {
-                origin.same_origin_with_url(url)
-            };
-            if same {
-                continue;
-            }
-            if self
-                .policy
-                .sites
-                .same_site_with_url(&self.policy.psl, origin, url)
-            {
-                site = "same-site";
-            } else {
-                return "cross-site";
-            }
+        // 0 same origin, 1 same site, 2 cross site: the URL list's answer
+        // is its URLs' farthest, in any order. The current URL's
+        // same-origin answer is known; earlier URLs come after redirects.
+        let current = self.url_site(self.current_url(), self.same_origin);
+        let farthest = match self.url_list_len() {
+            0 => 0,
+            1 => current,
+            _ => self.earlier_url_sites(current),
+        };
+        match farthest {
+            0 => "same-origin",
+            1 => "same-site",
+            _ => "cross-site",
         }
-        site
+    }
+
+    /// 0, 1 or 2 for a URL same origin, same site or cross site with the
+    /// request's origin.
+    fn url_site(&self, url: &Url, same_origin: bool) -> u8 {
+        let policy = self.policy;
+        if same_origin {
+            0
+        } else if policy
+            .sites
+            .same_site_with_url(&policy.psl, &self.origin, url)
+        {
+            1
+        } else {
+            2
+        }
+    }
+
+    /// [`Fetch::sec_fetch_site`] over the URLs before the current one,
+    /// from the current one's answer.
+    #[cold]
+    fn earlier_url_sites(&self, mut farthest: u8) -> u8 {
+        let earlier = self.url_list_len().saturating_sub(1);
+        for url in self.urls().take(earlier) {
+            if farthest == 2 {
+                break;
+            }
+            farthest = farthest.max(self.url_site(url, self.origin.same_origin_with_url(url)));
+        }
+        farthest
     }
 
     fn preflight_outgoing(&mut self) -> OutgoingRef<'_> {
@@ -1312,6 +1333,10 @@ enum Taint {
 /// far as fetches need: `https`/`wss`, loopback hosts, `localhost`, `file`,
 /// `data` and `about:blank`.
 pub fn is_potentially_trustworthy(url: &Url) -> bool {
+    // The usual case first, read in place.
+    if crate::origin::Scheme::Https.is_scheme_of(url) {
+        return true;
+    }
     // Byte patterns: compared in place, no `memcmp` call.
     match url.scheme().as_bytes() {
         b"https" | b"wss" | b"file" | b"data" => true,

@@ -262,6 +262,48 @@ impl HeaderList {
         }
     }
 
+    /// Calls `f` with each header's name and where the header starts in
+    /// the buffer (for [`HeaderList::at`]; the name starts
+    /// [`HeaderList::NAME_OFFSET`] bytes later), in order. Reads only the
+    /// names: two bounds checks a header, not four.
+    #[inline(always)]
+    pub(crate) fn for_each_name_at(&self, mut f: impl FnMut(usize, &[u8])) {
+        let buf = self.buf.as_slice();
+        let mut pos = 0usize;
+        while let Some(lens) = buf.get(pos..).and_then(|b| b.first_chunk::<{ 2 * LEN }>()) {
+            let (n, v) = lens.split_at(LEN);
+            let name_len = n.try_into().map_or(0, usize::from_ne_bytes);
+            let value_len = v.try_into().map_or(0, usize::from_ne_bytes);
+            let start = pos + 2 * LEN;
+            // The buffer holds whole headers, so the name is there (and
+            // nothing here panics if it were not).
+            let Some(name) = buf.get(start..start.saturating_add(name_len)) else {
+                return;
+            };
+            f(pos, name);
+            pos = start.saturating_add(name_len).saturating_add(value_len);
+        }
+    }
+
+    /// The size of the list's buffer, in bytes (every offset in it is
+    /// smaller).
+    #[inline(always)]
+    pub(crate) fn byte_len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Where a header's name starts, from where the header starts.
+    pub(crate) const NAME_OFFSET: usize = 2 * LEN;
+
+    /// The `len` bytes from `start` in the buffer (a name found by
+    /// [`HeaderList::for_each_name_at`]), or nothing if out of range.
+    #[inline(always)]
+    pub(crate) fn bytes_at(&self, start: usize, len: usize) -> &[u8] {
+        self.buf
+            .get(start..start.saturating_add(len))
+            .unwrap_or_default()
+    }
+
     /// The header that starts at `pos` (from [`HeaderList::for_each_at`]).
     #[inline]
     pub(crate) fn at(&self, pos: usize) -> Option<Header<'_>> {
@@ -705,18 +747,12 @@ pub(crate) fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
     if n < 8 {
         if n >= 4 {
             // As below, on the first four bytes and the last four.
-            let differs = |i: usize| {
-                let (x, y) = (word4(a, i), word4(b, i));
-                x != y && to_lower_word(x) != to_lower_word(y)
-            };
+            let differs = |i: usize| words_differ(word4(a, i), word4(b, i));
             return !differs(0) && !differs(n - 4);
         }
         return a.eq_ignore_ascii_case(b);
     }
-    let differs = |i: usize| {
-        let (x, y) = (word8(a, i), word8(b, i));
-        x != y && to_lower_word(x) != to_lower_word(y)
-    };
+    let differs = |i: usize| words_differ(word8(a, i), word8(b, i));
     let mut i = 0usize;
     while i + 8 < n {
         if differs(i) {
@@ -725,6 +761,14 @@ pub(crate) fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
         i += 8;
     }
     !differs(n - 8)
+}
+
+/// Whether two words of bytes differ ignoring ASCII case. Bytes equal
+/// but for case differ in bit 0x20 alone, so words differing in any other
+/// bit are told apart without lower-casing them.
+#[inline(always)]
+const fn words_differ(x: u64, y: u64) -> bool {
+    x != y && ((x ^ y) & !0x2020_2020_2020_2020 != 0 || to_lower_word(x) != to_lower_word(y))
 }
 
 /// The byte-lowercased order of two byte strings: the first differing
@@ -1784,6 +1828,29 @@ mod tests {
                 }
             }
             assert!(!eq_ignore_case(a, &base[..len.saturating_sub(1)]) || len == 0);
+        }
+    }
+
+    /// `words_differ` is "not equal ignoring ASCII case" for every pair of
+    /// bytes at every position of a word (the other bytes equal, or equal
+    /// but for case).
+    #[test]
+    fn words_differ_is_not_eq_ignore_ascii_case() {
+        for (base_a, base_b) in [(*b"X-Reques", *b"X-Reques"), (*b"x-reques", *b"X-REQUES")] {
+            for i in 0..8 {
+                for x in 0..=255u8 {
+                    for y in 0..=255u8 {
+                        let (mut a, mut b) = (base_a, base_b);
+                        a[i] = x;
+                        b[i] = y;
+                        assert_eq!(
+                            super::words_differ(u64::from_le_bytes(a), u64::from_le_bytes(b)),
+                            !a.eq_ignore_ascii_case(&b),
+                            "{a:?} {b:?}"
+                        );
+                    }
+                }
+            }
         }
     }
 

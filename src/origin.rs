@@ -74,6 +74,22 @@ impl Scheme {
         }
     }
 
+    /// Whether `url`'s scheme is this one, read in place: its
+    /// serialization starts with the scheme and `:` (a parsed URL's scheme
+    /// is lower case and ends at the first `:`), so this is
+    /// `Scheme::from_url_scheme(url.scheme()) == Some(self)`.
+    #[inline(always)]
+    pub(crate) fn is_scheme_of(self, url: &Url) -> bool {
+        let s = url.as_str().as_bytes();
+        match self {
+            Scheme::Https => s.first_chunk() == Some(b"https:"),
+            Scheme::Http => s.first_chunk() == Some(b"http:"),
+            Scheme::Wss => s.first_chunk() == Some(b"wss:"),
+            Scheme::Ws => s.first_chunk() == Some(b"ws:"),
+            Scheme::Ftp => s.first_chunk() == Some(b"ftp:"),
+        }
+    }
+
     /// Whether this is an HTTP(S) scheme (`fetch#http-scheme`).
     pub fn is_http(self) -> bool {
         matches!(self, Scheme::Http | Scheme::Https)
@@ -123,6 +139,7 @@ impl Domain {
     }
 
     /// The domain's bytes (ASCII), without re-checking UTF-8.
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
             DomainRepr::Inline { len, bytes } => &bytes[..usize::from(*len)],
@@ -441,22 +458,25 @@ impl Origin {
         match self {
             // A URL's opaque origin is always new, so never the same.
             Origin::Opaque(_) => false,
-            Origin::Tuple(t) => match Scheme::from_url_scheme(url.scheme()) {
-                // The common case, compared in place without building an origin.
-                Some(scheme) => {
-                    scheme == t.scheme
-                        && url.port() == t.port
-                        && match (url.host(), &t.host) {
-                            (Some(url::Host::Domain(d)), Host::Domain(td)) => {
-                                short_eq(d.as_bytes(), td.as_bytes())
-                            }
-                            (Some(url::Host::Ipv4(a)), Host::Ipv4(b)) => a == *b,
-                            (Some(url::Host::Ipv6(a)), Host::Ipv6(b)) => a == *b,
-                            _ => false,
-                        }
-                }
-                None => self.same_origin(&Origin::of(url)),
-            },
+            // The common case, compared in place without building an origin.
+            Origin::Tuple(t) if t.scheme.is_scheme_of(url) => {
+                url.port() == t.port
+                    && match &t.host {
+                        // `Url::domain` is the host if it is a domain (and
+                        // comes back in registers, not memory).
+                        Host::Domain(td) => url
+                            .domain()
+                            .is_some_and(|d| short_eq(d.as_bytes(), td.as_bytes())),
+                        Host::Ipv4(b) => url.host() == Some(url::Host::Ipv4(*b)),
+                        Host::Ipv6(b) => url.host() == Some(url::Host::Ipv6(*b)),
+                    }
+            }
+            // Another tuple scheme is another origin; a URL of any other
+            // scheme (`blob:`) has the origin `Origin::of` gives it.
+            Origin::Tuple(_) => {
+                Scheme::from_url_scheme(url.scheme()).is_none()
+                    && self.same_origin(&Origin::of(url))
+            }
         }
     }
 
@@ -983,4 +1003,119 @@ pub(crate) fn short_eq(a: &[u8], b: &[u8]) -> bool {
             2..=3 => ends::<2>(a, b),
             _ => a == b,
         }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// URLs of every kind an origin is compared with: schemes, ports,
+    /// userinfo, IP hosts, IDNA, trailing dots, prefixes of one another.
+    pub(crate) const URLS: &[&str] = &[
+        "https://api.example.com/v1/items/42?fields=name,price",
+        "https://app.example.com/",
+        "https://app.example.com",
+        "https://app.example.com:8443/",
+        "https://app.example.com:443/x",
+        "https://app.example.com./",
+        "http://app.example.com/",
+        "http://app.example.com:80/",
+        "http://app.example.com:443/",
+        "https://APP.Example.COM/x",
+        "https://user:pw@app.example.com/",
+        "https://app.example.com@evil.com/",
+        "https://app.example.com.evil.net/",
+        "https://api.example.com.evil.net/v1",
+        "https://a.b.example.co.uk/",
+        "https://example.co.uk/",
+        "https://co.uk/",
+        "https://whatwg.github.io/",
+        "https://other.github.io/",
+        "https://github.io/",
+        "https://127.0.0.1/",
+        "https://127.0.0.1:8080/",
+        "http://0x7f.1/",
+        "https://[::1]/",
+        "https://[::1]:8443/",
+        "https://[2001:db8::1]/",
+        "https://b\u{fc}cher.example/",
+        "https://xn--bcher-kva.example/",
+        "https://localhost/",
+        "http://sub.localhost./",
+        "ws://app.example.com/",
+        "wss://api.example.com/socket",
+        "ftp://api.example.com/",
+        "blob:https://app.example.com/0b5f",
+        "blob:https://api.example.com/0b5f",
+        "blob:ftp://app.example.com/x",
+        "blob:null/x",
+        "data:text/plain,hi",
+        "file:///tmp/x",
+        "about:blank",
+        "about:srcdoc",
+        "javascript:1",
+        "httpx://app.example.com/",
+        "https://a-very-long-subdomain-name-for-these-tests.a-long-registrable-name.example.com/x",
+        "https://a-very-long-subdomain-name-for-these-tests.a-long-registrable-name.example.com:1/",
+        "https://example/",
+        "https://a.example/",
+    ];
+
+    pub(crate) fn urls() -> Vec<Url> {
+        URLS.iter()
+            .map(|u| Url::parse(u).unwrap_or_else(|e| panic!("{u}: {e}")))
+            .collect()
+    }
+
+    /// The origins of those URLs, an opaque one, and tuple origins with IP
+    /// hosts.
+    pub(crate) fn origins() -> Vec<Origin> {
+        let mut origins: Vec<Origin> = urls().iter().map(Origin::of).collect();
+        origins.push(Origin::new_opaque());
+        origins.push(Origin::tuple(
+            Scheme::Https,
+            Host::Ipv4(Ipv4Addr::LOCALHOST),
+            None,
+        ));
+        origins.push(Origin::tuple(
+            Scheme::Https,
+            Host::Ipv6(Ipv6Addr::LOCALHOST),
+            Some(8443),
+        ));
+        origins
+    }
+
+    /// `is_scheme_of` is the scheme string's comparison.
+    #[test]
+    fn is_scheme_of_reads_the_scheme() {
+        for url in urls() {
+            for scheme in [
+                Scheme::Ftp,
+                Scheme::Http,
+                Scheme::Https,
+                Scheme::Ws,
+                Scheme::Wss,
+            ] {
+                assert_eq!(
+                    scheme.is_scheme_of(&url),
+                    Scheme::from_url_scheme(url.scheme()) == Some(scheme),
+                    "{scheme} {url}"
+                );
+            }
+        }
+    }
+
+    /// `same_origin_with_url` is same origin with the URL's origin.
+    #[test]
+    fn same_origin_with_url_is_same_origin_with_its_origin() {
+        for origin in origins() {
+            for url in urls() {
+                assert_eq!(
+                    origin.same_origin_with_url(&url),
+                    origin.same_origin(&Origin::of(&url)),
+                    "{origin} {url}"
+                );
+            }
+        }
+    }
 }

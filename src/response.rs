@@ -361,10 +361,16 @@ impl NameKind {
     }
 }
 
+/// The most headers of other names ([`NameKind::Other`]) whose names a
+/// [`ResponseScan`] remembers; past them the CORS filter reads the list
+/// again.
+const OTHERS_MAX: usize = 8;
+
 /// Where the headers the CORS check and the CORS filter read are in a
 /// response's header list: the first of each name (a position for
-/// [`HeaderList::at`]) and whether there is more than one. One pass over
-/// the list serves both.
+/// [`HeaderList::at`]) and whether there is more than one, which headers
+/// are of which [`NameKind`], and where the names of the first few others
+/// are. One pass over the list serves both.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct ResponseScan {
     pub(crate) allow_origin: Found,
@@ -374,8 +380,18 @@ pub(crate) struct ResponseScan {
     /// ([`NameKind::Forbidden`]).
     safelisted: u64,
     forbidden: u64,
-    /// The number of headers.
-    count: usize,
+    /// Likewise, the `Access-Control-Allow-Origin` and
+    /// `Access-Control-Expose-Headers` headers.
+    allow_origin_bits: u64,
+    expose_headers_bits: u64,
+    /// The names of the first headers of any other name ([`NameKind::Other`]),
+    /// in order: where each starts in the list's buffer (high half) and
+    /// its length (low half), both cut to 16 bits (whole while the buffer
+    /// is shorter than 64 KiB).
+    others: [u32; OTHERS_MAX],
+    /// How many such headers there are (more than `OTHERS_MAX`: not all
+    /// remembered).
+    other_count: usize,
 }
 
 /// The first header of a name, and whether another follows.
@@ -405,28 +421,107 @@ impl Found {
 impl ResponseScan {
     #[inline]
     pub(crate) fn of(headers: &HeaderList) -> ResponseScan {
-        let mut scan = ResponseScan::default();
-        let mut i = 0usize;
-        headers.for_each_at(|pos, h| {
-            let bit = if i < 64 { 1u64 << i } else { 0 };
-            match NameKind::of(h.name) {
-                NameKind::Safelisted => scan.safelisted |= bit,
-                NameKind::Forbidden => scan.forbidden |= bit,
-                NameKind::AllowOrigin => scan.allow_origin.add(pos),
-                NameKind::ExposeHeaders => scan.expose_headers.add(pos),
-                NameKind::Other => {}
+        let (mut allow_origin, mut expose_headers) = (Found::default(), Found::default());
+        let (mut safelisted, mut forbidden) = (0u64, 0u64);
+        let (mut allow_origin_bits, mut expose_headers_bits) = (0u64, 0u64);
+        let mut others = [0u32; OTHERS_MAX];
+        let mut other_count = 0usize;
+        // The header's bit among the first 64 (0 past them).
+        let mut bit = 1u64;
+        headers.for_each_name_at(|pos, name| {
+            match NameKind::of(name) {
+                NameKind::Safelisted => safelisted |= bit,
+                NameKind::Forbidden => forbidden |= bit,
+                NameKind::AllowOrigin => {
+                    allow_origin.add(pos);
+                    allow_origin_bits |= bit;
+                }
+                NameKind::ExposeHeaders => {
+                    expose_headers.add(pos);
+                    expose_headers_bits |= bit;
+                }
+                NameKind::Other => {
+                    // Cut to 16 bits each: see `other_names`.
+                    let start = (pos + HeaderList::NAME_OFFSET) as u32 & 0xffff;
+                    let len = name.len() as u32 & 0xffff;
+                    others[other_count % OTHERS_MAX] = start << 16 | len;
+                    other_count += 1;
+                }
             }
-            i += 1;
+            bit <<= 1;
         });
-        scan.count = i;
-        scan
+        ResponseScan {
+            allow_origin,
+            expose_headers,
+            safelisted,
+            forbidden,
+            allow_origin_bits,
+            expose_headers_bits,
+            others,
+            other_count,
+        }
+    }
+
+    /// The names of the headers of other names ([`NameKind::Other`]), as
+    /// (start, length) in the buffer of `headers` (the list scanned), if
+    /// every one was remembered whole.
+    #[inline(always)]
+    fn other_names(&self, headers: &HeaderList) -> Option<&[u32]> {
+        if headers.byte_len() > 0xffff {
+            return None;
+        }
+        self.others.get(..self.other_count)
     }
 }
 
+/// What an `Access-Control-Expose-Headers` list exposes, once read.
+enum Exposure {
+    /// Every header name (`*` without credentials).
+    All,
+    /// The names read.
+    Listed,
+    /// Nothing: a value does not parse.
+    Nothing,
+}
+
+/// Reads the CORS-exposed header-name list of a response
+/// (`fetch#main-fetch`, tainting `cors`), calling `name` with each
+/// `Access-Control-Expose-Headers` token: `*` without credentials exposes
+/// every name; a value that does not parse exposes nothing (the names
+/// already given then count for nothing).
+#[inline(always)]
+fn read_exposed<'a>(
+    headers: &'a HeaderList,
+    scan: &ResponseScan,
+    credentials: CredentialsMode,
+    mut name: impl FnMut(&'a [u8]),
+) -> Exposure {
+    let mut star = false;
+    let mut parse = |value: &'a [u8]| {
+        header::for_each_token(value, |t| {
+            star |= t == b"*";
+            name(t);
+        })
+    };
+    let parsed = match (scan.expose_headers.value(headers), scan.expose_headers.more) {
+        (None, _) => Ok(()),
+        (Some(value), false) => parse(value),
+        // Several headers: each value in turn, as their combination.
+        (Some(_), true) => headers
+            .values(b"access-control-expose-headers")
+            .try_for_each(&mut parse),
+    };
+    if parsed.is_err() {
+        return Exposure::Nothing;
+    }
+    if star && credentials != CredentialsMode::Include {
+        return Exposure::All;
+    }
+    Exposure::Listed
+}
+
 /// The CORS-exposed header-name list of a response, parsed once
-/// (`fetch#main-fetch`, tainting `cors`): `Access-Control-Expose-Headers`
-/// tokens; `*` without credentials exposes every name; a value that does
-/// not parse exposes nothing.
+/// ([`read_exposed`]) and kept.
 enum ExposedNames<'a> {
     All,
     Some {
@@ -447,38 +542,22 @@ impl<'a> ExposedNames<'a> {
         let mut names: [&'a [u8]; 8] = [&[]; 8];
         let mut count = 0usize;
         let mut more = Vec::new();
-        let mut star = false;
-        let mut parse = |value: &'a [u8]| {
-            header::for_each_token(value, |t| {
-                star |= t == b"*";
-                match names.get_mut(count) {
-                    Some(slot) => {
-                        *slot = t;
-                        count += 1;
-                    }
-                    None => more.push(t),
-                }
-            })
-        };
-        let parsed = match (scan.expose_headers.value(headers), scan.expose_headers.more) {
-            (None, _) => Ok(()),
-            (Some(value), false) => parse(value),
-            // Several headers: each value in turn, as their combination.
-            (Some(_), true) => headers
-                .values(b"access-control-expose-headers")
-                .try_for_each(&mut parse),
-        };
-        if parsed.is_err() {
-            return ExposedNames::Some {
+        let exposure = read_exposed(headers, scan, credentials, |t| match names.get_mut(count) {
+            Some(slot) => {
+                *slot = t;
+                count += 1;
+            }
+            None => more.push(t),
+        });
+        match exposure {
+            Exposure::All => ExposedNames::All,
+            Exposure::Listed => ExposedNames::Some { names, count, more },
+            Exposure::Nothing => ExposedNames::Some {
                 names,
                 count: 0,
                 more: Vec::new(),
-            };
+            },
         }
-        if star && credentials != CredentialsMode::Include {
-            return ExposedNames::All;
-        }
-        ExposedNames::Some { names, count, more }
     }
 
     /// Whether a header is visible (`fetch#concept-filtered-response-cors`):
@@ -530,13 +609,46 @@ fn cors_visible_bits(
     if scan.expose_headers.first.is_none() {
         return scan.safelisted;
     }
-    let all = all_bits(scan.count);
+    let all = all_bits(headers.len());
+    // Only the names neither safelisted nor forbidden are looked up.
+    let candidates = all & !scan.safelisted & !scan.forbidden;
+    if let Some(names) = scan.other_names(headers) {
+        // One pass over the list's tokens, each compared with the names as
+        // it is read (the k-th name is the k-th bit of `others`; the two
+        // CORS names are known), and no second pass over the headers.
+        let others = candidates & !scan.allow_origin_bits & !scan.expose_headers_bits;
+        let mut listed = 0u64;
+        let exposure = read_exposed(headers, scan, credentials, |t| {
+            match t.len() {
+                27 if header::eq_lower(t, b"access-control-allow-origin") => {
+                    listed |= scan.allow_origin_bits;
+                }
+                29 if header::eq_lower(t, b"access-control-expose-headers") => {
+                    listed |= scan.expose_headers_bits;
+                }
+                _ => {}
+            }
+            let mut left = others;
+            for &name in names {
+                let bit = left & left.wrapping_neg();
+                left ^= bit;
+                let (start, len) = ((name >> 16) as usize, (name & 0xffff) as usize);
+                if len == t.len() && header::eq_ignore_case(headers.bytes_at(start, len), t) {
+                    listed |= bit;
+                }
+            }
+        });
+        return match exposure {
+            Exposure::All => all & !scan.forbidden,
+            Exposure::Listed => scan.safelisted | listed,
+            Exposure::Nothing => scan.safelisted,
+        };
+    }
     let exposed = ExposedNames::of(headers, scan, credentials);
     if matches!(exposed, ExposedNames::All) {
         return all & !scan.forbidden;
     }
-    // Only the names neither safelisted nor forbidden are looked up.
-    let mut candidates = all & !scan.safelisted & !scan.forbidden;
+    let mut candidates = candidates;
     let mut visible = scan.safelisted;
     let mut i = 0u32;
     headers.for_each_at(|_, h| {
@@ -584,9 +696,9 @@ pub(crate) fn filter_scanned(
     let headers = response.headers;
     let (response_type, status, url, redirected, visible) = match tainting {
         T::Basic => {
-            let visible = if scan.count <= 64 {
+            let visible = if headers.len() <= 64 {
                 Visible {
-                    first: all_bits(scan.count) & !scan.forbidden,
+                    first: all_bits(headers.len()) & !scan.forbidden,
                     more: Vec::new(),
                 }
             } else {
@@ -601,7 +713,7 @@ pub(crate) fn filter_scanned(
             )
         }
         T::Cors => {
-            let visible = if scan.count <= 64 {
+            let visible = if headers.len() <= 64 {
                 Visible {
                     first: cors_visible_bits(&headers, scan, credentials),
                     more: Vec::new(),
@@ -778,5 +890,201 @@ mod tests {
         let f = |r| filter(ResponseTainting::Cors, r, &url(), 1, CredentialsMode::Omit);
         assert_eq!(f(a.clone()), f(b));
         assert_ne!(f(a), f(c));
+    }
+
+    /// The CORS filter as the standard writes it, for comparison: the
+    /// `Access-Control-Expose-Headers` values split on commas, each element
+    /// trimmed of spaces and tabs, empty ones skipped, any other that is
+    /// not a token a failure (nothing exposed); `*` without credentials
+    /// exposes every name; a header is visible when its name is one of the
+    /// fixed safelisted names, or is listed and is not `Set-Cookie(2)`.
+    fn reference_cors_visible(
+        headers: &[(Vec<u8>, Vec<u8>)],
+        credentials: CredentialsMode,
+    ) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let is_token = |t: &[u8]| {
+            !t.is_empty()
+                && t.iter()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b))
+        };
+        let mut listed: Option<Vec<Vec<u8>>> = Some(Vec::new());
+        for (name, value) in headers {
+            if !name.eq_ignore_ascii_case(b"access-control-expose-headers") {
+                continue;
+            }
+            for element in value.split(|b| *b == b',') {
+                let start = element.iter().position(|b| !matches!(b, b' ' | b'\t'));
+                let element = match start {
+                    None => continue,
+                    Some(s) => {
+                        let end = element.iter().rposition(|b| !matches!(b, b' ' | b'\t'));
+                        &element[s..=end.unwrap_or(s)]
+                    }
+                };
+                if !is_token(element) {
+                    listed = None;
+                    break;
+                }
+                if let Some(l) = &mut listed {
+                    l.push(element.to_ascii_lowercase());
+                }
+            }
+        }
+        let listed = listed.unwrap_or_default();
+        let all = credentials != CredentialsMode::Include && listed.iter().any(|t| t == b"*");
+        const SAFELISTED: [&[u8]; 7] = [
+            b"cache-control",
+            b"content-language",
+            b"content-length",
+            b"content-type",
+            b"expires",
+            b"last-modified",
+            b"pragma",
+        ];
+        headers
+            .iter()
+            .filter(|(name, _)| {
+                let lower = name.to_ascii_lowercase();
+                SAFELISTED.contains(&lower.as_slice())
+                    || (lower != b"set-cookie"
+                        && lower != b"set-cookie2"
+                        && (all || listed.contains(&lower)))
+            })
+            .cloned()
+            .collect()
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::collection::vec;
+        use proptest::prelude::*;
+
+        /// Names the filter treats apart, names of the same lengths, and
+        /// odd ones, each in a random case.
+        fn name() -> impl Strategy<Value = Vec<u8>> {
+            let known = prop::sample::select(vec![
+                "Content-Type",
+                "content-length",
+                "Cache-Control",
+                "Last-Modified",
+                "Pragma",
+                "Expires",
+                "Content-Language",
+                "Set-Cookie",
+                "Set-Cookie2",
+                "Access-Control-Allow-Origin",
+                "Access-Control-Expose-Headers",
+                "Access-Control-Allow-Originx",
+                "ETag",
+                "Date",
+                "Vary",
+                "X-Request-Id",
+                "X-Request-Ie",
+                "x",
+                "X-A",
+                "Server-Timing",
+                "X_Odd.Name~",
+                "*",
+            ])
+            .prop_map(|n| n.as_bytes().to_vec());
+            let cased = (known, vec(any::<bool>(), 32)).prop_map(|(n, flips)| {
+                n.iter()
+                    .zip(flips.iter().cycle())
+                    .map(|(b, up)| {
+                        if *up {
+                            b.to_ascii_uppercase()
+                        } else {
+                            b.to_ascii_lowercase()
+                        }
+                    })
+                    .collect()
+            });
+            let token = vec(prop::sample::select(b"abcXYZ019-_.!~*'".to_vec()), 1..20);
+            let odd = vec(any::<u8>(), 0..6);
+            prop_oneof![6 => cased, 3 => token, 1 => odd]
+        }
+
+        /// An `Access-Control-Expose-Headers` value: names, `*`, spaces,
+        /// tabs and empty elements, sometimes an element that is no token.
+        fn expose_value() -> impl Strategy<Value = Vec<u8>> {
+            let element = prop_oneof![
+                6 => name(),
+                1 => Just(b"*".to_vec()),
+                1 => Just(Vec::new()),
+                1 => Just(b"a b".to_vec()),
+                1 => Just(b"\"q\"".to_vec()),
+            ];
+            let ows = prop::sample::select(vec!["", " ", "\t", "  "]);
+            vec((ows.clone(), element, ows), 0..12).prop_map(|elements| {
+                let mut v = Vec::new();
+                for (i, (a, e, b)) in elements.iter().enumerate() {
+                    if i > 0 {
+                        v.push(b',');
+                    }
+                    v.extend_from_slice(a.as_bytes());
+                    v.extend_from_slice(e);
+                    v.extend_from_slice(b.as_bytes());
+                }
+                v
+            })
+        }
+
+        /// A response's headers: up to 80 (past 64 and past the names a
+        /// scan keeps), some `Access-Control-Expose-Headers` among them,
+        /// and now and then a value long enough to take the list's buffer
+        /// past 64 KiB.
+        fn headers() -> impl Strategy<Value = Vec<(Vec<u8>, Vec<u8>)>> {
+            let header = || {
+                let value = prop_oneof![20 => Just(b"v".to_vec()), 1 => Just(vec![b'v'; 70_000])];
+                (name(), value)
+            };
+            (
+                prop_oneof![8 => vec(header(), 0..12), 2 => vec(header(), 12..80)],
+                vec((any::<prop::sample::Index>(), expose_value()), 0..3),
+            )
+                .prop_map(|(mut headers, exposes)| {
+                    for (at, value) in exposes {
+                        let i = at.index(headers.len() + 1);
+                        headers.insert(i, (b"Access-Control-Expose-Headers".to_vec(), value));
+                    }
+                    headers
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
+
+            /// The CORS filter (and the basic one) agree with the
+            /// standard's definition on any header list.
+            #[test]
+            fn filters_match_the_standard(headers in headers(), include in any::<bool>()) {
+                let credentials = if include {
+                    CredentialsMode::Include
+                } else {
+                    CredentialsMode::Omit
+                };
+                let mut response = Response::new(200);
+                for (n, v) in &headers {
+                    response = response.with_header(n, v);
+                }
+                let seen = filter(ResponseTainting::Cors, response.clone(), &url(), 1, credentials);
+                let got: Vec<(Vec<u8>, Vec<u8>)> = seen
+                    .headers()
+                    .iter()
+                    .map(|h| (h.name.to_vec(), h.value.to_vec()))
+                    .collect();
+                prop_assert_eq!(got, reference_cors_visible(&headers, credentials));
+                let basic = filter(ResponseTainting::Basic, response, &url(), 1, credentials);
+                let got: Vec<Vec<u8>> = basic.headers().iter().map(|h| h.name.to_vec()).collect();
+                let expected: Vec<Vec<u8>> = headers
+                    .iter()
+                    .map(|(n, _)| n.clone())
+                    .filter(|n| {
+                        !n.eq_ignore_ascii_case(b"set-cookie") && !n.eq_ignore_ascii_case(b"set-cookie2")
+                    })
+                    .collect();
+                prop_assert_eq!(got, expected);
+            }
+        }
     }
 }

@@ -350,16 +350,22 @@ impl SiteMemo {
     }
 
     /// Same site (`html#same-site`) of an origin and a URL's origin,
-    /// without building the URL's origin where both hosts are domains.
+    /// without building the URL's origin where both hosts are domains and
+    /// the schemes are the same; the thread's last answer for this origin's
+    /// host and this URL's authority is given again without reading the
+    /// URL's host.
     pub(crate) fn same_site_with_url(&self, psl: &Psl, a: &Origin, url: &url::Url) -> bool {
         if let Origin::Tuple(ta) = a {
-            if let (Host::Domain(da), Some(url::Host::Domain(db)), Some(scheme)) = (
-                ta.host(),
-                url.host(),
-                crate::origin::Scheme::from_url_scheme(url.scheme()),
-            ) {
-                return scheme == ta.scheme()
-                    && self.domains_same_site(psl, da.as_bytes(), db.as_bytes());
+            if let (Host::Domain(da), true) = (ta.host(), ta.scheme().is_scheme_of(url)) {
+                let da = da.as_bytes();
+                if let Some(same) = recent_url_answer(self.id, da, url) {
+                    return same;
+                }
+                if let Some(url::Host::Domain(db)) = url.host() {
+                    let same = self.domains_same_site(psl, da, db.as_bytes());
+                    remember_url_answer(self.id, da, url, same);
+                    return same;
+                }
             }
         }
         self.same_site(psl, a, &Origin::of(url))
@@ -429,6 +435,103 @@ impl SiteMemo {
     }
 }
 
+/// The most bytes of a domain, and of a URL's scheme and authority, the
+/// thread's last URL answer keeps (longer ones are not kept).
+const RECENT_URL_MAX: usize = 64;
+
+/// The last origin host and URL a thread asked [`SiteMemo::same_site_with_url`]
+/// about, and the answer. The URL is kept as the start of its
+/// serialization up to the end of its authority (`scheme://authority`):
+/// a special URL's path starts with `/`, and `/` cannot occur in an
+/// authority (it is percent-encoded in userinfo), so a URL that starts
+/// with these bytes followed by `/` has this very authority, so the same
+/// scheme, host and port.
+#[derive(Clone, Copy)]
+struct RecentUrl {
+    /// The [`SiteMemo`] asked (0: none yet).
+    memo: u64,
+    /// The origin's host (its scheme is the URL's: only then is an answer
+    /// kept).
+    host_len: usize,
+    host: [u8; RECENT_URL_MAX],
+    /// `scheme://authority` of the URL.
+    prefix_len: usize,
+    prefix: [u8; RECENT_URL_MAX],
+    same_site: bool,
+}
+
+thread_local! {
+    static RECENT_URL: std::cell::RefCell<RecentUrl> = const {
+        std::cell::RefCell::new(RecentUrl {
+            memo: 0,
+            host_len: 0,
+            host: [0; RECENT_URL_MAX],
+            prefix_len: 0,
+            prefix: [0; RECENT_URL_MAX],
+            same_site: false,
+        })
+    };
+}
+
+/// The thread's last answer, if it was for this memo, this origin host and
+/// a URL with this URL's scheme and authority.
+#[inline]
+fn recent_url_answer(memo: u64, host: &[u8], url: &url::Url) -> Option<bool> {
+    let url = url.as_str().as_bytes();
+    RECENT_URL
+        .try_with(|r| {
+            let r = r.try_borrow().ok()?;
+            let prefix = r.prefix.get(..r.prefix_len)?;
+            (r.memo == memo
+                && r.host.get(..r.host_len).is_some_and(|h| words_eq(h, host))
+                && url.get(..prefix.len()).is_some_and(|u| words_eq(u, prefix))
+                && url.get(prefix.len()) == Some(&b'/'))
+            .then_some(r.same_site)
+        })
+        .ok()
+        .flatten()
+}
+
+/// Keeps an answer as the thread's last (see [`RecentUrl`]), when the URL
+/// ends its authority with `/` and both fit.
+#[cold]
+fn remember_url_answer(memo: u64, host: &[u8], url: &url::Url, same_site: bool) {
+    let prefix = url[..url::Position::AfterPort].as_bytes();
+    if url.as_str().as_bytes().get(prefix.len()) != Some(&b'/')
+        || host.len() > RECENT_URL_MAX
+        || prefix.len() > RECENT_URL_MAX
+    {
+        return;
+    }
+    let _ = RECENT_URL.try_with(|r| {
+        if let Ok(mut r) = r.try_borrow_mut() {
+            r.memo = memo;
+            r.host_len = host.len();
+            r.host[..host.len()].copy_from_slice(host);
+            r.prefix_len = prefix.len();
+            r.prefix[..prefix.len()].copy_from_slice(prefix);
+            r.same_site = same_site;
+        }
+    });
+}
+
+/// Byte equality, a word at a time (the last word overlapping the one
+/// before), without a `memcmp` call for the short strings compared here.
+#[inline(always)]
+fn words_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if b.len() != n {
+        return false;
+    }
+    if n <= 16 {
+        return crate::origin::short_eq(a, b);
+    }
+    // The first and last sixteen bytes (overlapping), then any between.
+    a.first_chunk::<16>() == b.first_chunk::<16>()
+        && a.last_chunk::<16>() == b.last_chunk::<16>()
+        && (n <= 32 || a.get(16..n - 16) == b.get(16..n - 16))
+}
+
 type Starts = std::collections::HashMap<Box<[u8]>, Option<u16>, foldhash::fast::RandomState>;
 
 /// Where the registrable domain of `domain` starts, from the memo or the
@@ -450,4 +553,70 @@ fn registrable_start(starts: &mut Starts, psl: &Psl, bytes: &[u8]) -> Option<usi
         starts.insert(bytes.into(), stored);
     }
     start
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::origin::tests::{origins, urls};
+
+    /// `same_site_with_url` gives `same_site` with the URL's origin, asked
+    /// in every order (so that the thread's last answer is given again for
+    /// the same pair, and is not for a URL of which it knows only a
+    /// prefix), by two memos over lists that disagree (`example.com` is a
+    /// public suffix in one).
+    #[test]
+    fn same_site_with_url_is_same_site_with_its_origin() {
+        let custom =
+            Psl::from_dat("// ===BEGIN ICANN DOMAINS===\ncom\nexample.com\nuk\nco.uk\nio\n")
+                .unwrap_or_else(|e| panic!("{e}"));
+        let lists = [Psl::shipped(), &custom];
+        let memos = [SiteMemo::default(), SiteMemo::default()];
+        let (origins, urls) = (origins(), urls());
+        let check = |m: usize, origin: &Origin, url: &url::Url| {
+            assert_eq!(
+                memos[m].same_site_with_url(lists[m], origin, url),
+                same_site(origin, &Origin::of(url), lists[m]),
+                "list {m}: {origin} {url}"
+            );
+        };
+        for origin in &origins {
+            for url in &urls {
+                for m in [0, 1, 1, 0, 0] {
+                    check(m, origin, url);
+                }
+            }
+        }
+        for url in &urls {
+            for origin in &origins {
+                check(0, origin, url);
+                check(1, origin, url);
+            }
+        }
+        for (i, url) in urls.iter().enumerate() {
+            for (j, other) in urls.iter().enumerate() {
+                for origin in &origins {
+                    check((i + j) % 2, origin, url);
+                    check((i + j) % 2, origin, other);
+                }
+            }
+        }
+    }
+
+    /// `words_eq` is `==`, for every length up to past 64 and a difference
+    /// at every position.
+    #[test]
+    fn words_eq_is_eq() {
+        let base: Vec<u8> = (0..80u8).map(|i| b'a' + i % 26).collect();
+        for n in 0..=base.len() {
+            let a = &base[..n];
+            assert!(words_eq(a, a));
+            assert!(!words_eq(a, &base[..n.saturating_sub(1)]) || n == 0);
+            for i in 0..n {
+                let mut b = a.to_vec();
+                b[i] ^= 0x20;
+                assert!(!words_eq(a, &b), "{n} {i}");
+            }
+        }
+    }
 }

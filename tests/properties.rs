@@ -2116,3 +2116,161 @@ fn driver_generators_reach_every_outcome() {
         "no CORS response ever had a Set-Cookie to hide"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Sec-Fetch-Site and trustworthy URLs.
+// ---------------------------------------------------------------------------
+
+/// Two policies shared by every case (so that a thread's remembered
+/// answers carry from case to case): the shipped list, and one in which
+/// `example.com`, `github.io` and `co.uk` are no public suffixes but
+/// `example` is.
+fn site_policies() -> &'static [Policy; 2] {
+    static POLICIES: std::sync::OnceLock<[Policy; 2]> = std::sync::OnceLock::new();
+    POLICIES.get_or_init(|| {
+        let profile = Profile {
+            sec_fetch: crossorigin::profile::SecFetch::Always,
+            ..Profile::spec()
+        };
+        let custom = Psl::from_dat("// ===BEGIN ICANN DOMAINS===\ncom\nexample\nuk\nio\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        [
+            Policy::new(profile),
+            Policy::with_psl(profile, std::sync::Arc::new(custom)),
+        ]
+    })
+}
+
+/// `Sec-Fetch-Site` as Fetch Metadata writes it (`#sec-fetch-site-header`):
+/// over the URL list, `same-origin` while every URL is same origin with the
+/// request's origin, else `same-site` while every one is same site with
+/// it, else `cross-site`.
+fn reference_sec_fetch_site(origin: &Origin, urls: &[Url], psl: &Psl) -> &'static str {
+    let mut site = "same-origin";
+    for url in urls {
+        let theirs = Origin::of(url);
+        if origin.same_origin(&theirs) {
+            continue;
+        }
+        if !same_site(origin, &theirs, psl) {
+            return "cross-site";
+        }
+        site = "same-site";
+    }
+    site
+}
+
+/// A potentially trustworthy URL as the crate defines it (Secure Contexts
+/// `#is-url-trustworthy`, as far as fetches need), written plainly.
+fn reference_trustworthy(url: &Url) -> bool {
+    match url.scheme() {
+        "https" | "wss" | "file" | "data" => true,
+        "about" => matches!(url.path(), "blank" | "srcdoc"),
+        _ => match url.host() {
+            Some(url::Host::Ipv4(a)) => a.is_loopback(),
+            Some(url::Host::Ipv6(a)) => a.is_loopback(),
+            Some(url::Host::Domain(d)) => {
+                let d = d.trim_end_matches('.');
+                d == "localhost" || d.ends_with(".localhost")
+            }
+            None => false,
+        },
+    }
+}
+
+/// URL text near the origins `origin_spec` draws most (the first hosts,
+/// HTTP(S), their ports), with userinfo now and then, or any URL.
+fn nearby_url_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => (
+            select(&["http", "https"][..]),
+            any::<bool>(),
+            select(&["app.example.com", "api.example.com", "api.example.com.evil.net", "example.com", "app.example", "api.example", "a.example.co.uk", "x.github.io", "y.github.io"][..]),
+            select(&["", ":8443", ":80", ":443"][..]),
+            select(&["/", "/p?q"][..]),
+        )
+            .prop_map(|(scheme, user, host, port, path)| {
+                let user = if user { "u@" } else { "" };
+                format!("{scheme}://{user}{host}{port}{path}")
+            }),
+        1 => url_text(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Every request a `no-cors` fetch sends through a chain of redirects
+    /// carries the standard's `Sec-Fetch-Site` for the URL list so far, and
+    /// the origin and trustworthiness answers agree with their plain
+    /// definitions.
+    #[test]
+    fn sec_fetch_site_is_the_standards(
+        spec in origin_spec(),
+        urls in vec(nearby_url_text(), 1..5),
+        which in 0usize..2,
+        again in any::<bool>(),
+        variant in 0usize..12,
+    ) {
+        let opaques = [Origin::new_opaque(), Origin::new_opaque(), Origin::new_opaque()];
+        let Some(origin) = materialize(&spec, &opaques) else { return Ok(()) };
+        // Some URLs made from the origin itself: the same origin, with
+        // userinfo, a subdomain, another port.
+        let urls: Vec<String> = urls
+            .iter()
+            .enumerate()
+            .map(|(i, text)| match (origin.as_tuple(), (i + variant) % 6) {
+                (Some(_), 0) => format!("{origin}/p"),
+                (Some(t), 1) => {
+                    let port = t.port().map(|p| format!(":{p}")).unwrap_or_default();
+                    format!("{}://u:p@{}{port}/", t.scheme(), t.host())
+                }
+                (Some(t), 2) => format!("{}://s.{}/", t.scheme(), t.host()),
+                (Some(t), 3) => format!("{}://{}:1234/", t.scheme(), t.host()),
+                _ => text.clone(),
+            })
+            .collect();
+        let Ok(first) = Url::parse(&urls[0]) else { return Ok(()) };
+        for text in &urls {
+            if let Ok(url) = Url::parse(text) {
+                prop_assert_eq!(
+                    origin.same_origin_with_url(&url),
+                    origin.same_origin(&Origin::of(&url)),
+                    "{} {}", origin, url
+                );
+                prop_assert_eq!(
+                    crossorigin::fetch::is_potentially_trustworthy(&url),
+                    reference_trustworthy(&url),
+                    "{}", url
+                );
+            }
+        }
+        let policy = &site_policies()[which];
+        for _ in 0..if again { 2 } else { 1 } {
+            let mut request = Request::new(first.clone(), origin.clone());
+            request.mode = Mode::NoCors;
+            let mut fetch = policy.fetch(request, Duration::from_secs(1000));
+            let mut sent: Vec<Url> = Vec::new();
+            for _ in 0..20 {
+                match fetch.poll() {
+                    Step::Send(out) => {
+                        sent.push(out.url.clone());
+                        let site = out.headers.get(b"sec-fetch-site");
+                        let expected = reference_sec_fetch_site(&origin, &sent, policy.psl());
+                        prop_assert_eq!(
+                            site.as_deref(),
+                            Some(expected.as_bytes()),
+                            "{} {:?}", origin, sent
+                        );
+                        let response = match urls.get(sent.len()) {
+                            Some(next) => Response::new(302).with_header("Location", next),
+                            None => Response::new(200),
+                        };
+                        fetch.receive(Ok(response), Duration::from_secs(1000));
+                    }
+                    Step::Done(_) => break,
+                }
+            }
+        }
+    }
+}

@@ -360,6 +360,37 @@ impl UnsafeNames {
     }
 }
 
+/// The names [`Fetch::unsafe_iter`] gives.
+enum UnsafeIter<'a> {
+    /// The headers whose bit is set, the lowest bit first.
+    Bits {
+        headers: std::iter::Take<crate::header::Iter<'a>>,
+        bits: u64,
+    },
+    /// Gathered from the list (more than 64 headers, combined names, or
+    /// the headers before a redirect).
+    Gathered(std::vec::IntoIter<&'a [u8]>),
+}
+
+impl<'a> Iterator for UnsafeIter<'a> {
+    type Item = &'a [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        match self {
+            UnsafeIter::Bits { headers, bits } => loop {
+                let h = headers.next()?;
+                let unsafe_bit = *bits & 1 == 1;
+                *bits >>= 1;
+                if unsafe_bit {
+                    return Some(h.name);
+                }
+            },
+            UnsafeIter::Gathered(names) => names.next(),
+        }
+    }
+}
+
 /// Which request the driver has ready to send.
 #[derive(Clone, Copy, Debug)]
 enum Ready {
@@ -682,15 +713,35 @@ impl Fetch<'_> {
             method_needs.then_some(&self.method[..]),
             credentials,
             self.now,
-            |check| {
-                self.for_each_unsafe(|name| {
+            || {
+                self.unsafe_iter().map(|name| {
                     let wildcard_applies = profile.cache_wildcard_covers_authorization
                         || !header::is_cors_non_wildcard_request_header_name(name);
-                    check(name, wildcard_applies);
-                });
+                    (name, wildcard_applies)
+                })
             },
         );
         (!covered, hash)
+    }
+
+    /// The names of the CORS-unsafe request headers
+    /// ([`request::for_each_unsafe_header`]), from the bits worked out once
+    /// when there are (else gathered from the list).
+    #[inline]
+    fn unsafe_iter(&self) -> UnsafeIter<'_> {
+        match (self.unsafe_names, &self.sticky_headers) {
+            (UnsafeNames::Bits(bits), None) => UnsafeIter::Bits {
+                // Past the last unsafe header there is nothing to read.
+                headers: self.headers.iter().take(64 - bits.leading_zeros() as usize),
+                bits,
+            },
+            (_, sticky) => {
+                let mut names = Vec::new();
+                let list = sticky.as_ref().unwrap_or(&self.headers);
+                request::for_each_unsafe_header(list, &self.policy.profile, |n| names.push(n));
+                UnsafeIter::Gathered(names.into_iter())
+            }
+        }
     }
 
     /// Calls `f` with the name of each CORS-unsafe request header

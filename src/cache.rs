@@ -306,49 +306,88 @@ fn copy_name(dst: &mut [u8], src: &[u8]) {
     }
 }
 
-/// Writes at the front of `out` for a first preflight a group of entries
-/// like `e`, one for each name of `list` that no earlier name answers
-/// (`answers(earlier, name)`; see [`Record::first`]), and leaves in `out`
-/// the bytes after it: the bytes [`Writer::push`] would write. Each name is
-/// shorter than [`LONG_NAME`], and all fit one group and `out`: the caller
-/// checks.
+/// What [`Record::first`] needs to know of a list before writing it:
+/// the bytes its names take with their lengths, the longest name, and
+/// whether a name may be alike an earlier one.
 ///
 /// Names alike have the same length and first letter (in any case), so a
-/// 64-bit summary of the names before skips the comparisons unless one may
-/// be alike, or a `*` came before (it may answer any name): most lists
-/// have no two names alike.
+/// 64-bit summary of the names before tells that none is, unless two share
+/// a bit or a `*` came before (it may answer any name): most lists have no
+/// two names alike, and are then written without a comparison.
+#[inline(always)]
+fn survey(list: &[&[u8]]) -> (usize, usize, bool) {
+    let (mut bytes, mut longest) = (0usize, 0usize);
+    let (mut seen, mut shared) = (0u64, 0u64);
+    for name in list {
+        bytes += 1 + name.len();
+        longest = longest.max(name.len());
+        let bit = name_bit(name);
+        shared |= seen & bit;
+        seen |= if *name == b"*" { u64::MAX } else { bit };
+    }
+    (bytes, longest, shared != 0)
+}
+
+/// A name's bit in the summary of [`survey`]: from its length and its
+/// first letter in lower case.
+#[inline(always)]
+fn name_bit(name: &[u8]) -> u64 {
+    let first = name.first().map_or(0, |b| b | 0x20);
+    1u64 << ((name.len() ^ usize::from(first)) & 63)
+}
+
+/// Writes at the front of `out` for a first preflight a group of entries
+/// like `e`, one for each name of `list` that no earlier name answers
+/// (`answers(earlier, name)`, asked only when [`survey`] found that some
+/// may be alike; see [`Record::first`]), and leaves in `out` the bytes
+/// after it: the bytes [`Writer::push`] would write. Each name is shorter
+/// than [`LONG_NAME`], and all fit one group and `out`: the caller checks.
 #[inline(always)]
 fn push_first(
     out: &mut &mut [u8],
     e: Entry,
     list: &[&[u8]],
+    alike: bool,
     answers: impl Fn(&[u8], &[u8]) -> bool,
 ) {
     if list.is_empty() {
         return;
     }
-    let Some((head, mut rest)) = std::mem::take(out).split_first_chunk_mut::<GROUP_BYTES>() else {
+    let Some((head, rest)) = std::mem::take(out).split_first_chunk_mut::<GROUP_BYTES>() else {
         return;
     };
     let room = rest.len();
-    let mut seen = 0u64;
-    for (j, &name) in list.iter().enumerate() {
-        let first = name.first().map_or(0, |b| b | 0x20);
-        let bit = 1u64 << ((name.len() ^ usize::from(first)) & 63);
-        if seen & bit == 0 || !list[..j].iter().any(|&n| answers(n, name)) {
-            let Some((len, after)) = std::mem::take(&mut rest).split_first_mut() else {
-                break;
-            };
+    // Where the next name goes in `rest`.
+    let mut at = 0usize;
+    // Writes a name and its length at `at` (the caller made room for all:
+    // a name without room, which cannot be, would be left out).
+    let mut write = |at: &mut usize, name: &[u8]| {
+        if let Some((len, dst)) = rest
+            .get_mut(*at..*at + 1 + name.len())
+            .and_then(|d| d.split_first_mut())
+        {
             // Below LONG_NAME: one byte of length.
             *len = name.len() as u8;
-            let Some((dst, after)) = after.split_at_mut_checked(name.len()) else {
-                break;
-            };
             copy_name(dst, name);
-            rest = after;
+            *at += 1 + name.len();
         }
-        seen |= if name == b"*" { u64::MAX } else { bit };
+    };
+    if alike {
+        let mut seen = 0u64;
+        for (j, &name) in list.iter().enumerate() {
+            let bit = name_bit(name);
+            if seen & bit == 0 || !list[..j].iter().any(|&n| answers(n, name)) {
+                write(&mut at, name);
+            }
+            seen |= if name == b"*" { u64::MAX } else { bit };
+        }
+    } else {
+        // No two names alike: each is written, without a comparison.
+        for &name in list {
+            write(&mut at, name);
+        }
     }
+    let rest = rest.get_mut(at..).unwrap_or_default();
     // At most MAX_GROUP_NAMES_BYTES.
     *head = e.encode_group((room - rest.len()) as u32);
     *out = rest;
@@ -409,12 +448,12 @@ impl Record {
             return None;
         }
         // Each name with its byte of length, unless one is longer.
-        let (mut names, mut longest) = (0usize, 0usize);
-        for n in methods.iter().chain(header_names) {
-            names += 1 + n.len();
-            longest = longest.max(n.len());
-        }
-        if longest >= usize::from(LONG_NAME) || names > MAX_GROUP_NAMES_BYTES {
+        let (method_bytes, longest_method, methods_alike) = survey(methods);
+        let (header_bytes, longest_header, headers_alike) = survey(header_names);
+        let names = method_bytes + header_bytes;
+        if longest_method.max(longest_header) >= usize::from(LONG_NAME)
+            || names > MAX_GROUP_NAMES_BYTES
+        {
             // Rare: the general way writes such names.
             return None;
         }
@@ -432,12 +471,12 @@ impl Record {
         }
         // The same matches as a lookup; here `*` never stands for
         // `Authorization`.
-        push_first(&mut out, e, header_names, |n, h| {
+        push_first(&mut out, e, header_names, headers_alike, |n, h| {
             let wildcard_applies = !crate::header::is_cors_non_wildcard_request_header_name(h);
             e.answers_header(n, h, credentials, wildcard_applies, k)
         });
         let e = Entry { header: false, ..e };
-        push_first(&mut out, e, methods, |n, m| {
+        push_first(&mut out, e, methods, methods_alike, |n, m| {
             e.answers_method(n, m, credentials, k)
         });
         // The room left by names alike (rare), or by an empty list.
@@ -1455,8 +1494,8 @@ mod tests {
             origin: b"https://a.example",
             url: "https://b.example/x",
         };
-        let methods = lists(&[b"GET", b"get", b"*", b"PUT"]);
-        let headers = lists(&[
+        let mut methods = lists(&[b"GET", b"get", b"*", b"PUT"]);
+        let mut headers = lists(&[
             b"x-a",
             b"X-A",
             b"y-A",
@@ -1464,6 +1503,24 @@ mod tests {
             b"authorization",
             b"Authorization",
         ]);
+        // Longer lists, as servers send them: none alike, then one pair
+        // alike far apart.
+        let long_methods: Vec<&[u8]> =
+            vec![b"GET", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS"];
+        let long_headers: Vec<&[u8]> = vec![
+            b"Content-Type",
+            b"Authorization",
+            b"X-Requested-With",
+            b"X-Request-Id",
+            b"Accept-Language",
+            b"x-csrf-token",
+            b"If-None-Match",
+            b"content-type",
+        ];
+        methods.push(long_methods.clone());
+        methods.push([&long_methods[..], &[b"post"]].concat());
+        headers.push(long_headers[..7].to_vec());
+        headers.push(long_headers.clone());
         let now = 1_000_000_000_000;
         for (wildcards, credentials_exact, credentials) in
             (0..8).map(|i| (i & 1 == 1, i & 2 == 2, i & 4 == 4))

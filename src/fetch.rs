@@ -803,9 +803,15 @@ impl Fetch<'_> {
             use_cors_preflight: self.use_cors_preflight,
             origin,
         };
-        match preflight::validate_with(&actual, response, &self.policy.profile, |f| {
-            self.for_each_unsafe(f)
-        }) {
+        // The allowed methods and names, read by validation, stored from here.
+        let mut lists = preflight::Listed::new();
+        match preflight::validate_into(
+            &actual,
+            response,
+            &self.policy.profile,
+            |f| self.for_each_unsafe(f),
+            &mut lists,
+        ) {
             Ok(result) => {
                 let key = CacheKey {
                     partition: self.partition,
@@ -816,7 +822,7 @@ impl Fetch<'_> {
                     Some(hash) => hash,
                     None => self.policy.cache.hash(&key),
                 };
-                result.with_lists(|methods, headers| {
+                result.with_lists(&lists, |methods, headers| {
                     self.policy.cache.store_hashed(
                         hash,
                         &key,

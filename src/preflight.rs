@@ -72,11 +72,54 @@ const LISTED: usize = 16;
 
 /// The allowed methods and header names of a preflight response, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Listed<'a> {
+pub(crate) struct Listed<'a> {
     methods: [&'a [u8]; LISTED],
     n_methods: usize,
     names: [&'a [u8]; LISTED],
     n_names: usize,
+}
+
+impl Listed<'_> {
+    /// No method and no name yet.
+    pub(crate) const fn new() -> Self {
+        Listed {
+            methods: [&[]; LISTED],
+            n_methods: 0,
+            names: [&[]; LISTED],
+            n_names: 0,
+        }
+    }
+}
+
+/// What [`validate_into`] found besides the lists: the parts of a
+/// [`PreflightResult`] but its lists.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Validated<'a> {
+    headers: &'a HeaderList,
+    implied_method: Option<&'a [u8]>,
+    pub(crate) max_age: u64,
+    /// Whether the lists validation read fit [`Listed`].
+    fits: bool,
+}
+
+impl<'a> Validated<'a> {
+    /// Calls `f` with the allowed methods and header names (as
+    /// [`PreflightResult::methods`] and [`PreflightResult::header_names`]
+    /// give them): the lists [`validate_into`] read into `listed` when they
+    /// fit, else read again.
+    #[inline]
+    pub(crate) fn with_lists<R>(
+        &self,
+        listed: &Listed<'a>,
+        f: impl FnOnce(&[&'a [u8]], &[&'a [u8]]) -> R,
+    ) -> R {
+        with_lists(
+            self.headers,
+            self.implied_method,
+            self.fits.then_some(listed),
+            f,
+        )
+    }
 }
 
 impl<'a> PreflightResult<'a> {
@@ -97,45 +140,62 @@ impl<'a> PreflightResult<'a> {
         });
         out
     }
+}
 
-    /// Calls `f` with [`PreflightResult::methods`] and
-    /// [`PreflightResult::header_names`], kept on the stack while there are
-    /// few (the usual case).
-    pub(crate) fn with_lists<R>(&self, f: impl FnOnce(&[&'a [u8]], &[&'a [u8]]) -> R) -> R {
-        if let Some(l) = &self.listed {
-            // Read once already, by validation.
-            return match self.implied_method {
-                Some(m) => f(&[m], &l.names[..l.n_names]),
-                None => f(&l.methods[..l.n_methods], &l.names[..l.n_names]),
-            };
-        }
-        const N: usize = 16;
-        let mut methods: [&[u8]; N] = [&[]; N];
-        let mut n_methods = 0usize;
-        if let Some(m) = self.implied_method {
-            methods[0] = m;
-            n_methods = 1;
-        }
-        tokens_of(self.headers, b"access-control-allow-methods", |t| {
-            if let Some(slot) = methods.get_mut(n_methods) {
-                *slot = t;
-            }
-            n_methods += 1;
-        });
-        let mut names: [&[u8]; N] = [&[]; N];
-        let mut n_names = 0usize;
-        tokens_of(self.headers, b"access-control-allow-headers", |t| {
-            if let Some(slot) = names.get_mut(n_names) {
-                *slot = t;
-            }
-            n_names += 1;
-        });
-        if n_methods <= N && n_names <= N {
-            f(&methods[..n_methods], &names[..n_names])
-        } else {
-            f(&self.methods(), &self.header_names())
-        }
+/// Calls `f` with a successful preflight's methods and header names (see
+/// [`PreflightResult`]): the lists validation read when they fit
+/// (`listed`), else read again from the response's `headers`, kept on the
+/// stack while there are few.
+fn with_lists<'a, R>(
+    headers: &'a HeaderList,
+    implied_method: Option<&'a [u8]>,
+    listed: Option<&Listed<'a>>,
+    f: impl FnOnce(&[&'a [u8]], &[&'a [u8]]) -> R,
+) -> R {
+    if let Some(l) = listed {
+        // Read once already, by validation.
+        return match implied_method {
+            Some(m) => f(&[m], &l.names[..l.n_names]),
+            None => f(&l.methods[..l.n_methods], &l.names[..l.n_names]),
+        };
     }
+    const N: usize = 16;
+    let mut methods: [&[u8]; N] = [&[]; N];
+    let mut n_methods = 0usize;
+    if let Some(m) = implied_method {
+        methods[0] = m;
+        n_methods = 1;
+    }
+    tokens_of(headers, b"access-control-allow-methods", |t| {
+        if let Some(slot) = methods.get_mut(n_methods) {
+            *slot = t;
+        }
+        n_methods += 1;
+    });
+    let mut names: [&[u8]; N] = [&[]; N];
+    let mut n_names = 0usize;
+    tokens_of(headers, b"access-control-allow-headers", |t| {
+        if let Some(slot) = names.get_mut(n_names) {
+            *slot = t;
+        }
+        n_names += 1;
+    });
+    if n_methods <= N && n_names <= N {
+        f(&methods[..n_methods], &names[..n_names])
+    } else {
+        let methods: Vec<&[u8]> = implied_method
+            .into_iter()
+            .chain(tokens(headers, b"access-control-allow-methods"))
+            .collect();
+        f(&methods, &tokens(headers, b"access-control-allow-headers"))
+    }
+}
+
+/// Every token of every header named `name`, in order.
+fn tokens<'a>(headers: &'a HeaderList, name: &[u8]) -> Vec<&'a [u8]> {
+    let mut out = Vec::new();
+    tokens_of(headers, name, |t| out.push(t));
+    out
 }
 
 /// A header found in one pass: its first value and how many there were.
@@ -201,19 +261,33 @@ pub fn validate_preflight_response<'r>(
     response: &'r Response,
     profile: &Profile,
 ) -> Result<PreflightResult<'r>, Refusal> {
-    validate_with(actual, response, profile, |f| {
-        crate::request::for_each_unsafe_header(actual.headers, profile, f)
+    let mut lists = Listed::new();
+    let v = validate_into(
+        actual,
+        response,
+        profile,
+        |f| crate::request::for_each_unsafe_header(actual.headers, profile, f),
+        &mut lists,
+    )?;
+    Ok(PreflightResult {
+        headers: v.headers,
+        implied_method: v.implied_method,
+        max_age: v.max_age,
+        listed: v.fits.then_some(lists),
     })
 }
 
 /// [`validate_preflight_response`] with the actual request's CORS-unsafe
-/// header names reported by `for_each_unsafe`.
-pub(crate) fn validate_with<'r>(
+/// header names reported by `for_each_unsafe`, the allowed methods and
+/// header names read into `lists` (empty: the caller's, so that they are
+/// not moved on the way).
+pub(crate) fn validate_into<'r>(
     actual: &ActualRequest<'r>,
     response: &'r Response,
     profile: &Profile,
     for_each_unsafe: impl FnOnce(&mut dyn FnMut(&'r [u8])),
-) -> Result<PreflightResult<'r>, Refusal> {
+    lists: &mut Listed<'r>,
+) -> Result<Validated<'r>, Refusal> {
     let status = response.status;
     if is_redirect_status(status) {
         return Err(Refusal::PreflightDisallowedRedirect { status });
@@ -250,13 +324,7 @@ pub(crate) fn validate_with<'r>(
     }
     // Step 7.1-7.3: both lists must parse; scanned once here, without
     // building them.
-    // Read straight into the result's lists (no copy of them later).
-    let mut lists = Listed {
-        methods: [&[]; LISTED],
-        n_methods: 0,
-        names: [&[]; LISTED],
-        n_names: 0,
-    };
+    // Read straight into the caller's lists (no copy of them later).
     let (mut method_listed, mut method_star) = (false, false);
     let mut on_method = |t: &'r [u8]| {
         method_listed |= t == actual.method;
@@ -363,11 +431,77 @@ pub(crate) fn validate_with<'r>(
     } else {
         profile.max_age(h.values(b"access-control-max-age"))
     };
-    let fits = lists.n_methods <= LISTED && lists.n_names <= LISTED;
-    Ok(PreflightResult {
+    Ok(Validated {
         headers: h,
         implied_method,
         max_age,
-        listed: fits.then_some(lists),
+        fits: lists.n_methods <= LISTED && lists.n_names <= LISTED,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lists a successful validation hands the cache
+    /// ([`Validated::with_lists`]) are [`PreflightResult::methods`] and
+    /// [`PreflightResult::header_names`], whether they fit the lists
+    /// validation keeps or not, in one header or several, with the method
+    /// implied or not.
+    #[test]
+    fn lists_for_the_cache_are_the_allowed_ones() {
+        let profile = Profile::spec();
+        let headers = HeaderList::new();
+        for n_methods in [0usize, 1, 15, 16, 17, 40] {
+            for n_names in [0usize, 1, 16, 17, 40] {
+                for split in [false, true] {
+                    let methods: Vec<String> = (0..n_methods).map(|i| format!("M{i}")).collect();
+                    let names: Vec<String> = (0..n_names).map(|i| format!("x-h{i}")).collect();
+                    let mut response =
+                        Response::new(204).with_header("Access-Control-Allow-Origin", "*");
+                    for (name, list) in [
+                        ("Access-Control-Allow-Methods", &methods),
+                        ("Access-Control-Allow-Headers", &names),
+                    ] {
+                        if list.is_empty() {
+                            continue;
+                        }
+                        if split {
+                            let (a, b) = list.split_at(list.len() / 2);
+                            response = response
+                                .with_header(name, a.join(", "))
+                                .with_header(name, format!(" , {},", b.join(" ,")));
+                        } else {
+                            response = response.with_header(name, list.join(","));
+                        }
+                    }
+                    let actual = ActualRequest {
+                        method: if n_methods > 0 { b"M0" } else { b"PUT" },
+                        headers: &headers,
+                        credentials: CredentialsMode::Omit,
+                        use_cors_preflight: n_methods == 0,
+                        origin: b"https://a.example",
+                    };
+                    let result = validate_preflight_response(&actual, &response, &profile)
+                        .unwrap_or_else(|e| panic!("{e:?} {n_methods} {n_names} {split}"));
+                    let mut lists = Listed::new();
+                    let v = validate_into(
+                        &actual,
+                        &response,
+                        &profile,
+                        |f| crate::request::for_each_unsafe_header(&headers, &profile, f),
+                        &mut lists,
+                    )
+                    .unwrap_or_else(|e| panic!("{e:?}"));
+                    v.with_lists(&lists, |m, h| {
+                        assert_eq!(m, result.methods(), "{n_methods} {n_names} {split}");
+                        assert_eq!(h, result.header_names(), "{n_methods} {n_names} {split}");
+                    });
+                    assert_eq!(v.max_age, result.max_age);
+                    assert_eq!(result.methods().len(), n_methods.max(1));
+                    assert_eq!(result.header_names().len(), n_names);
+                }
+            }
+        }
+    }
 }

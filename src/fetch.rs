@@ -1215,7 +1215,9 @@ impl Fetch<'_> {
             headers = HeaderList::from_spare(spare::take());
         }
         headers.clear();
-        preflight::write_preflight_headers(&mut headers, &self.method, |f| self.for_each_unsafe(f));
+        preflight::write_preflight_headers(&mut headers, &self.method, |names| {
+            self.for_each_unsafe(|n| names.push(n))
+        });
         self.out = headers;
         self.added = self.network_headers(ResponseTainting::Cors, b"OPTIONS", true);
         OutgoingRef {

@@ -735,7 +735,7 @@ pub(crate) fn copy_lowercase(dst: &mut [u8], src: &[u8]) {
 /// Each ASCII upper-case letter of a word of bytes made lower-case; every
 /// other byte (non-ASCII ones included) unchanged.
 #[inline(always)]
-const fn to_lower_word(w: u64) -> u64 {
+pub(crate) const fn to_lower_word(w: u64) -> u64 {
     const HI: u64 = 0x8080_8080_8080_8080;
     // Below 0x80 (the high bits cleared first) no byte carries into the
     // next: at least b'A' sets the top bit of `ge_a`, at least b'['

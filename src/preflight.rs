@@ -25,18 +25,18 @@ use crate::response::{Response, is_ok_status, is_redirect_status};
 /// ```
 pub fn preflight_headers(method: &[u8], headers: &HeaderList, profile: &Profile) -> HeaderList {
     let mut out = HeaderList::with_capacity(8, 256);
-    write_preflight_headers(&mut out, method, |f| {
-        crate::request::for_each_unsafe_header(headers, profile, f)
+    write_preflight_headers(&mut out, method, |names| {
+        crate::request::for_each_unsafe_header(headers, profile, |n| names.push(n))
     });
     out
 }
 
 /// [`preflight_headers`], appended to `out`, with the CORS-unsafe names
-/// reported by `for_each_unsafe`.
+/// pushed by `for_each_unsafe`.
 pub(crate) fn write_preflight_headers<'a>(
     out: &mut HeaderList,
     method: &[u8],
-    for_each_unsafe: impl FnOnce(&mut dyn FnMut(&'a [u8])),
+    for_each_unsafe: impl FnOnce(&mut crate::request::NameStack<'a>),
 ) {
     out.append("Accept", "*/*");
     out.append("Access-Control-Request-Method", method);

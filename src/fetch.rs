@@ -364,7 +364,8 @@ impl UnsafeNames {
 enum UnsafeIter<'a> {
     /// The headers whose bit is set, the lowest bit first.
     Bits {
-        headers: std::iter::Take<crate::header::Iter<'a>>,
+        headers: crate::header::Iter<'a>,
+        /// The bits of the headers not yet read, the next one lowest.
         bits: u64,
     },
     /// Gathered from the list (more than 64 headers, combined names, or
@@ -379,6 +380,10 @@ impl<'a> Iterator for UnsafeIter<'a> {
     fn next(&mut self) -> Option<&'a [u8]> {
         match self {
             UnsafeIter::Bits { headers, bits } => loop {
+                // Past the last unsafe header there is nothing to read.
+                if *bits == 0 {
+                    return None;
+                }
                 let h = headers.next()?;
                 let unsafe_bit = *bits & 1 == 1;
                 *bits >>= 1;
@@ -731,8 +736,7 @@ impl Fetch<'_> {
     fn unsafe_iter(&self) -> UnsafeIter<'_> {
         match (self.unsafe_names, &self.sticky_headers) {
             (UnsafeNames::Bits(bits), None) => UnsafeIter::Bits {
-                // Past the last unsafe header there is nothing to read.
-                headers: self.headers.iter().take(64 - bits.leading_zeros() as usize),
+                headers: self.headers.iter(),
                 bits,
             },
             (_, sticky) => {
@@ -753,11 +757,17 @@ impl Fetch<'_> {
             return request::for_each_unsafe_header(sticky, &self.policy.profile, f);
         }
         match self.unsafe_names {
-            UnsafeNames::Bits(bits) => {
-                for (i, h) in self.headers.iter().enumerate().take(64) {
-                    if bits >> i & 1 == 1 {
+            UnsafeNames::Bits(mut bits) => {
+                // Past the last unsafe header there is nothing to read.
+                let mut headers = self.headers.iter();
+                while bits != 0 {
+                    let Some(h) = headers.next() else {
+                        break;
+                    };
+                    if bits & 1 == 1 {
                         f(h.name);
                     }
+                    bits >>= 1;
                 }
             }
             _ => request::for_each_unsafe_header(&self.headers, &self.policy.profile, f),

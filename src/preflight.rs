@@ -217,6 +217,17 @@ fn tokens_of<'a>(headers: &'a HeaderList, name: &[u8], mut f: impl FnMut(&'a [u8
     true
 }
 
+/// Whether `name` is among the allowed header names, read again from the
+/// response (more than [`LISTED`] of them: rare).
+#[inline(never)]
+fn listed_again(h: &HeaderList, name: &[u8]) -> bool {
+    let mut found = false;
+    tokens_of(h, b"access-control-allow-headers", |t| {
+        found |= header::eq_ignore_case(t, name)
+    });
+    found
+}
+
 /// The actual request as preflight validation sees it.
 #[derive(Clone, Copy, Debug)]
 pub struct ActualRequest<'a> {
@@ -385,18 +396,15 @@ pub(crate) fn validate_into<'r>(
             wildcard_with_credentials: include && method_star,
         });
     }
-    let listed = |name: &[u8]| {
-        if lists.n_names <= LISTED {
-            lists.names[..lists.n_names]
-                .iter()
-                .any(|t| header::eq_ignore_case(t, name))
-        } else {
-            let mut found = false;
-            tokens_of(h, b"access-control-allow-headers", |t| {
-                found |= header::eq_ignore_case(t, name)
-            });
-            found
-        }
+    let listed = |name: &[u8]| match lists.names.get(..lists.n_names) {
+        // The length and first letter first: they rule out most names
+        // without comparing the rest.
+        Some(names) => names.iter().any(|t| {
+            t.len() == name.len()
+                && t.first().map(|b| b | 0x20) == name.first().map(|b| b | 0x20)
+                && header::eq_ignore_case(t, name)
+        }),
+        None => listed_again(h, name),
     };
     // Step 7.6: `Authorization` is never covered by `*` (unless the profile says so).
     if !profile.wildcard_covers_authorization {
@@ -442,6 +450,71 @@ pub(crate) fn validate_into<'r>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Step 7.7 finds every unsafe name among the allowed ones ignoring
+    /// case (the length and first letter asked first), whether the list
+    /// fits the lists validation keeps or is read again, and refuses with
+    /// the first missing name in sorted order.
+    #[test]
+    fn unsafe_names_must_be_listed_in_any_case() {
+        let profile = Profile::spec();
+        let pool = [
+            "x-h1",
+            "X-H1",
+            "x-h2",
+            "Y-H2",
+            "x-h10",
+            "^a",
+            "~a",
+            "content-type",
+        ];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..2_000 {
+            let asked: Vec<&str> = (0..1 + next(3)).map(|_| pool[next(pool.len())]).collect();
+            let filler = [0usize, 3, 20][next(3)];
+            let mut allowed: Vec<String> = (0..filler).map(|i| format!("x-f{i}")).collect();
+            for _ in 0..next(4) {
+                let at = next(allowed.len() + 1);
+                allowed.insert(at, pool[next(pool.len())].to_string());
+            }
+            let headers: HeaderList = asked.iter().map(|n| (*n, "1")).collect();
+            let actual = ActualRequest {
+                method: b"GET",
+                headers: &headers,
+                credentials: CredentialsMode::Omit,
+                use_cors_preflight: false,
+                origin: b"https://a.example",
+            };
+            let response = Response::new(204)
+                .with_header("Access-Control-Allow-Origin", "*")
+                .with_header("Access-Control-Allow-Headers", allowed.join(", "));
+            let missing: Vec<String> = {
+                let mut m: Vec<String> = asked
+                    .iter()
+                    .map(|n| n.to_ascii_lowercase())
+                    .filter(|n| !allowed.iter().any(|a| a.eq_ignore_ascii_case(n)))
+                    .collect();
+                m.sort();
+                m
+            };
+            match validate_preflight_response(&actual, &response, &profile) {
+                Ok(_) => assert!(missing.is_empty(), "{asked:?} {allowed:?}"),
+                Err(Refusal::HeaderDisallowedByPreflightResponse { name, .. }) => {
+                    assert_eq!(
+                        Some(&String::from_utf8_lossy(&name).into_owned()),
+                        missing.first()
+                    )
+                }
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+    }
 
     /// The lists a successful validation hands the cache
     /// ([`Validated::with_lists`]) are [`PreflightResult::methods`] and

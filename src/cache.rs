@@ -306,30 +306,23 @@ fn copy_name(dst: &mut [u8], src: &[u8]) {
     }
 }
 
-/// What [`Record::first`] needs to know of a list before writing it:
-/// the bytes its names take with their lengths, the longest name, and
-/// whether a name may be alike an earlier one.
-///
-/// Names alike have the same length and first letter (in any case), so a
-/// 64-bit summary of the names before tells that none is, unless two share
-/// a bit or a `*` came before (it may answer any name): most lists have no
-/// two names alike, and are then written without a comparison.
+/// The bytes the names of lists take with their lengths, and the OR of
+/// their lengths (at least the longest, below [`LONG_NAME`] only when
+/// every name is): what [`Record::first`] needs before writing them.
 #[inline(always)]
-fn survey(list: &[&[u8]]) -> (usize, usize, bool) {
-    let (mut bytes, mut longest) = (0usize, 0usize);
-    let (mut seen, mut shared) = (0u64, 0u64);
-    for name in list {
-        bytes += 1 + name.len();
-        longest = longest.max(name.len());
-        let bit = name_bit(name);
-        shared |= seen & bit;
-        seen |= if *name == b"*" { u64::MAX } else { bit };
+fn survey(lists: [&[&[u8]]; 2]) -> (usize, usize) {
+    let (mut bytes, mut lengths) = (0usize, 0usize);
+    for list in lists {
+        for name in list {
+            bytes += 1 + name.len();
+            lengths |= name.len();
+        }
     }
-    (bytes, longest, shared != 0)
+    (bytes, lengths)
 }
 
-/// A name's bit in the summary of [`survey`]: from its length and its
-/// first letter in lower case.
+/// A name's bit in the summary of [`push_first`]: from its length and
+/// its first letter in lower case.
 #[inline(always)]
 fn name_bit(name: &[u8]) -> u64 {
     let first = name.first().map_or(0, |b| b | 0x20);
@@ -338,16 +331,22 @@ fn name_bit(name: &[u8]) -> u64 {
 
 /// Writes at the front of `out` for a first preflight a group of entries
 /// like `e`, one for each name of `list` that no earlier name answers
-/// (`answers(earlier, name)`, asked only when [`survey`] found that some
-/// may be alike; see [`Record::first`]), and leaves in `out` the bytes
-/// after it: the bytes [`Writer::push`] would write. Each name is shorter
-/// than [`LONG_NAME`], and all fit one group and `out`: the caller checks.
+/// (`answers(earlier, name)`; see [`Record::first`]), and leaves in `out`
+/// the bytes after it: the bytes [`Writer::push`] would write. Each name is
+/// shorter than [`LONG_NAME`], and all fit one group and `out`: the caller
+/// checks.
+///
+/// Names alike have the same length and first letter (in any case), so a
+/// 64-bit summary of the names before, kept while each is written, tells
+/// that none is alike an earlier one unless two share a bit or a `*` came
+/// before (it may answer any name). Most lists have no two names alike and
+/// are written once, without a comparison; the others are written again,
+/// each name only when no earlier one answers it.
 #[inline(always)]
 fn push_first(
     out: &mut &mut [u8],
     e: Entry,
     list: &[&[u8]],
-    alike: bool,
     answers: impl Fn(&[u8], &[u8]) -> bool,
 ) {
     if list.is_empty() {
@@ -372,19 +371,23 @@ fn push_first(
             *at += 1 + name.len();
         }
     };
-    if alike {
-        let mut seen = 0u64;
+    let (mut seen, mut shared) = (0u64, 0u64);
+    for &name in list {
+        let bit = name_bit(name);
+        shared |= seen & bit;
+        seen |= if name == b"*" { u64::MAX } else { bit };
+        write(&mut at, name);
+    }
+    if shared != 0 {
+        // Two names may be alike (rare): the group written again.
+        at = 0;
+        seen = 0;
         for (j, &name) in list.iter().enumerate() {
             let bit = name_bit(name);
             if seen & bit == 0 || !list[..j].iter().any(|&n| answers(n, name)) {
                 write(&mut at, name);
             }
             seen |= if name == b"*" { u64::MAX } else { bit };
-        }
-    } else {
-        // No two names alike: each is written, without a comparison.
-        for &name in list {
-            write(&mut at, name);
         }
     }
     let rest = rest.get_mut(at..).unwrap_or_default();
@@ -447,13 +450,10 @@ impl Record {
         {
             return None;
         }
-        // Each name with its byte of length, unless one is longer.
-        let (method_bytes, longest_method, methods_alike) = survey(methods);
-        let (header_bytes, longest_header, headers_alike) = survey(header_names);
-        let names = method_bytes + header_bytes;
-        if longest_method.max(longest_header) >= usize::from(LONG_NAME)
-            || names > MAX_GROUP_NAMES_BYTES
-        {
+        // Each name with its byte of length, unless one may be longer (the
+        // OR of the lengths is at least the longest).
+        let (names, lengths) = survey([methods, header_names]);
+        if lengths >= usize::from(LONG_NAME) || names > MAX_GROUP_NAMES_BYTES {
             // Rare: the general way writes such names.
             return None;
         }
@@ -471,12 +471,12 @@ impl Record {
         }
         // The same matches as a lookup; here `*` never stands for
         // `Authorization`.
-        push_first(&mut out, e, header_names, headers_alike, |n, h| {
+        push_first(&mut out, e, header_names, |n, h| {
             let wildcard_applies = !crate::header::is_cors_non_wildcard_request_header_name(h);
             e.answers_header(n, h, credentials, wildcard_applies, k)
         });
         let e = Entry { header: false, ..e };
-        push_first(&mut out, e, methods, methods_alike, |n, m| {
+        push_first(&mut out, e, methods, |n, m| {
             e.answers_method(n, m, credentials, k)
         });
         // The room left by names alike (rare), or by an empty list.

@@ -1462,12 +1462,17 @@ pub fn extract_delta_seconds(list: &HeaderList) -> Result<Option<u64>, ExtractEr
 
 /// Parses `delta-seconds` (1*DIGIT), saturating at `u64::MAX`.
 pub fn parse_delta_seconds(value: &[u8]) -> Result<u64, ExtractError> {
-    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+    if value.is_empty() {
         return Err(ExtractError);
     }
-    Ok(value.iter().fold(0u64, |acc, d| {
-        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-    }))
+    // One pass: each byte checked and added in.
+    value.iter().try_fold(0u64, |acc, d| {
+        let digit = d.wrapping_sub(b'0');
+        if digit > 9 {
+            return Err(ExtractError);
+        }
+        Ok(acc.saturating_mul(10).saturating_add(u64::from(digit)))
+    })
 }
 
 #[cfg(test)]
@@ -1480,6 +1485,42 @@ mod tests {
     };
     use crate::method::is_forbidden_method;
     use crate::mime;
+
+    /// [`super::parse_delta_seconds`] in one pass reads as the plain rule
+    /// (all digits, at least one, saturating): every string of up to four
+    /// bytes over digits and bytes around them, and runs of digits long
+    /// enough to saturate.
+    #[test]
+    fn delta_seconds_is_the_plain_reading() {
+        let plain = |v: &[u8]| {
+            if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            Some(v.iter().fold(0u64, |acc, d| {
+                acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+            }))
+        };
+        let alphabet = [b'0', b'1', b'9', b'/', b':', b'+', b'-', b' ', 0xB0];
+        let mut value = Vec::new();
+        for len in 0..=4u32 {
+            for mut code in 0..alphabet.len().pow(len) {
+                value.clear();
+                for _ in 0..len {
+                    value.push(alphabet[code % alphabet.len()]);
+                    code /= alphabet.len();
+                }
+                assert_eq!(
+                    super::parse_delta_seconds(&value).ok(),
+                    plain(&value),
+                    "{value:?}"
+                );
+            }
+        }
+        for n in 1..40 {
+            let digits = vec![b'9'; n];
+            assert_eq!(super::parse_delta_seconds(&digits).ok(), plain(&digits));
+        }
+    }
 
     /// `#token` list parsing as RFC 9110 §5.6.1 reads (the loop this crate
     /// used before, kept as the reference): optional whitespace, a token,

@@ -820,6 +820,9 @@ impl Fetch<'_> {
             response,
             &self.policy.profile,
             |f| self.for_each_unsafe(f),
+            // The unsafe names are the headers' own, unless they are the
+            // headers' before a redirect.
+            self.sticky_headers.is_none(),
             &mut lists,
         ) {
             Ok(result) => {

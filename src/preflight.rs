@@ -278,6 +278,7 @@ pub fn validate_preflight_response<'r>(
         response,
         profile,
         |f| crate::request::for_each_unsafe_header(actual.headers, profile, f),
+        true,
         &mut lists,
     )?;
     Ok(PreflightResult {
@@ -289,14 +290,16 @@ pub fn validate_preflight_response<'r>(
 }
 
 /// [`validate_preflight_response`] with the actual request's CORS-unsafe
-/// header names reported by `for_each_unsafe`, the allowed methods and
-/// header names read into `lists` (empty: the caller's, so that they are
-/// not moved on the way).
+/// header names reported by `for_each_unsafe` (`names_of_headers`: those
+/// of `actual.headers` under `profile`), the allowed methods and header
+/// names read into `lists` (empty: the caller's, so that they are not
+/// moved on the way).
 pub(crate) fn validate_into<'r>(
     actual: &ActualRequest<'r>,
     response: &'r Response,
     profile: &Profile,
     for_each_unsafe: impl FnOnce(&mut dyn FnMut(&'r [u8])),
+    names_of_headers: bool,
     lists: &mut Listed<'r>,
 ) -> Result<Validated<'r>, Refusal> {
     let status = response.status;
@@ -406,8 +409,11 @@ pub(crate) fn validate_into<'r>(
         }),
         None => listed_again(h, name),
     };
-    // Step 7.6: `Authorization` is never covered by `*` (unless the profile says so).
-    if !profile.wildcard_covers_authorization {
+    let check_authorization = !profile.wildcard_covers_authorization;
+    let check_names = include || !header_star;
+    // Step 7.6: `Authorization` is never covered by `*` (unless the
+    // profile says so).
+    let step_7_6 = || {
         for hdr in actual.headers {
             if header::is_cors_non_wildcard_request_header_name(hdr.name) && !listed(hdr.name) {
                 return Err(Refusal::HeaderDisallowedByPreflightResponse {
@@ -416,13 +422,25 @@ pub(crate) fn validate_into<'r>(
                 });
             }
         }
+        Ok(())
+    };
+    // When the unsafe names are those of `actual.headers` and the profile
+    // never safelists `Authorization`, every `Authorization` header is
+    // among them: once step 7.7 finds every unsafe name listed, step 7.6
+    // has nothing to refuse, and is asked only when a name is missing.
+    let folded = check_names && names_of_headers && !profile.may_safelist_authorization();
+    if check_authorization && !folded {
+        step_7_6()?;
     }
     // Step 7.7: checked without building the sorted list; on a failure the
     // first missing name in sorted order is reported.
-    if include || !header_star {
+    if check_names {
         let mut missing = false;
         for_each_unsafe(&mut |n| missing |= !listed(n));
         if missing {
+            if check_authorization && folded {
+                step_7_6()?;
+            }
             let name = unsafe_header_names(actual.headers, profile)
                 .into_iter()
                 .find(|n| !listed(n))
@@ -516,6 +534,105 @@ mod tests {
         }
     }
 
+    /// Steps 7.6 and 7.7 answer, in the standard's order, as a plain
+    /// reading of them: `Authorization` unlisted first, then the first
+    /// unsafe name unlisted in sorted order, `*` covering names but not
+    /// `Authorization` (unless the profile says so), and not for a
+    /// credentialed request; over profiles that do and do not let `*`
+    /// cover `Authorization`, one whose extra safelist holds
+    /// `Authorization` (then step 7.6 is asked first, not only on a
+    /// missing name), both credentials modes, and lists with and without
+    /// `*`.
+    #[test]
+    fn authorization_then_names_in_order() {
+        use crate::profile::{ExtraSafelisted, ValueRule};
+        static SAFE_AUTHORIZATION: [ExtraSafelisted; 1] = [ExtraSafelisted {
+            name: "authorization",
+            value: ValueRule::Any,
+        }];
+        let profiles = [
+            Profile::spec(),
+            Profile::chromium(),
+            Profile {
+                wildcard_covers_authorization: true,
+                ..Profile::spec()
+            },
+            Profile {
+                extra_safelisted_request_headers: &SAFE_AUTHORIZATION,
+                ..Profile::spec()
+            },
+        ];
+        let pool = [
+            "Authorization",
+            "authorization",
+            "x-a",
+            "X-B",
+            "content-type",
+        ];
+        let allow = ["*", "AUTHORIZATION", "x-a", "x-b", "Content-Type", "x-c"];
+        let origin = "https://a.example";
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut refused = [0usize; 2];
+        for round in 0..8_000 {
+            let profile = &profiles[round % profiles.len()];
+            let asked: Vec<&str> = (0..1 + next(3)).map(|_| pool[next(pool.len())]).collect();
+            let allowed: Vec<&str> = (0..next(4)).map(|_| allow[next(allow.len())]).collect();
+            let include = next(2) == 1;
+            let headers: HeaderList = asked.iter().map(|n| (*n, "1")).collect();
+            let actual = ActualRequest {
+                method: b"GET",
+                headers: &headers,
+                credentials: if include {
+                    CredentialsMode::Include
+                } else {
+                    CredentialsMode::Omit
+                },
+                use_cors_preflight: false,
+                origin: origin.as_bytes(),
+            };
+            let response = Response::new(204)
+                .with_header("Access-Control-Allow-Origin", origin)
+                .with_header("Access-Control-Allow-Credentials", "true")
+                .with_header("Access-Control-Allow-Headers", allowed.join(","));
+            // The plain reading.
+            let star = allowed.contains(&"*");
+            let listed = |n: &str| allowed.iter().any(|a| a.eq_ignore_ascii_case(n));
+            let unsafe_names: Vec<Vec<u8>> = crate::request::unsafe_header_names(&headers, profile);
+            let expected = if !profile.wildcard_covers_authorization
+                && asked
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case("authorization") && !listed(n))
+            {
+                Some((b"authorization".to_vec(), star))
+            } else if include || !star {
+                unsafe_names
+                    .iter()
+                    .find(|n| !listed(&String::from_utf8_lossy(n)))
+                    .map(|n| (n.clone(), include && star))
+            } else {
+                None
+            };
+            let got = match validate_preflight_response(&actual, &response, profile) {
+                Ok(_) => None,
+                Err(Refusal::HeaderDisallowedByPreflightResponse {
+                    name,
+                    wildcard_not_applicable,
+                }) => Some((name, wildcard_not_applicable)),
+                Err(e) => panic!("{e:?}"),
+            };
+            assert_eq!(got, expected, "{asked:?} {allowed:?} {include} {round}");
+            refused[usize::from(got.is_some())] += 1;
+        }
+        // Both answers are asked often.
+        assert!(refused.iter().all(|&n| n > 1_000), "{refused:?}");
+    }
+
     /// The lists a successful validation hands the cache
     /// ([`Validated::with_lists`]) are [`PreflightResult::methods`] and
     /// [`PreflightResult::header_names`], whether they fit the lists
@@ -563,6 +680,7 @@ mod tests {
                         &response,
                         &profile,
                         |f| crate::request::for_each_unsafe_header(&headers, &profile, f),
+                        true,
                         &mut lists,
                     )
                     .unwrap_or_else(|e| panic!("{e:?}"));

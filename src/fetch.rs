@@ -360,38 +360,30 @@ impl UnsafeNames {
     }
 }
 
-/// The names [`Fetch::unsafe_iter`] gives.
-enum UnsafeIter<'a> {
-    /// The headers whose bit is set, the lowest bit first.
-    Bits {
-        headers: crate::header::Iter<'a>,
-        /// The bits of the headers not yet read, the next one lowest.
-        bits: u64,
-    },
-    /// Gathered from the list (more than 64 headers, combined names, or
-    /// the headers before a redirect).
-    Gathered(std::vec::IntoIter<&'a [u8]>),
+/// The names of the headers of a list whose bit is set, the lowest bit
+/// first (see [`UnsafeNames::Bits`]).
+struct UnsafeBits<'a> {
+    headers: crate::header::Iter<'a>,
+    /// The bits of the headers not yet read, the next one lowest.
+    bits: u64,
 }
 
-impl<'a> Iterator for UnsafeIter<'a> {
+impl<'a> Iterator for UnsafeBits<'a> {
     type Item = &'a [u8];
 
     #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
-        match self {
-            UnsafeIter::Bits { headers, bits } => loop {
-                // Past the last unsafe header there is nothing to read.
-                if *bits == 0 {
-                    return None;
-                }
-                let h = headers.next()?;
-                let unsafe_bit = *bits & 1 == 1;
-                *bits >>= 1;
-                if unsafe_bit {
-                    return Some(h.name);
-                }
-            },
-            UnsafeIter::Gathered(names) => names.next(),
+        loop {
+            // Past the last unsafe header there is nothing to read.
+            if self.bits == 0 {
+                return None;
+            }
+            let h = self.headers.next()?;
+            let unsafe_bit = self.bits & 1 == 1;
+            self.bits >>= 1;
+            if unsafe_bit {
+                return Some(h.name);
+            }
         }
     }
 }
@@ -712,40 +704,43 @@ impl Fetch<'_> {
         // One cache lookup for the method and every CORS-unsafe name; the
         // key's hash is kept for storing the preflight's answer.
         let hash = self.policy.cache.hash(&key);
-        let covered = self.policy.cache.covers_hashed(
-            hash,
-            &key,
-            method_needs.then_some(&self.method[..]),
-            credentials,
-            self.now,
-            || {
-                self.unsafe_iter().map(|name| {
-                    let wildcard_applies = profile.cache_wildcard_covers_authorization
-                        || !header::is_cors_non_wildcard_request_header_name(name);
-                    (name, wildcard_applies)
+        let method = method_needs.then_some(&self.method[..]);
+        let with_wildcard = |name| {
+            let wildcard_applies = profile.cache_wildcard_covers_authorization
+                || !header::is_cors_non_wildcard_request_header_name(name);
+            (name, wildcard_applies)
+        };
+        let cache = &self.policy.cache;
+        let covered = match (self.unsafe_names, &self.sticky_headers) {
+            // The usual case: the names from the bits.
+            (UnsafeNames::Bits(bits), None) => {
+                cache.covers_hashed(hash, &key, method, credentials, self.now, || {
+                    UnsafeBits {
+                        headers: self.headers.iter(),
+                        bits,
+                    }
+                    .map(with_wildcard)
                 })
-            },
-        );
+            }
+            _ => {
+                let names = self.unsafe_gathered();
+                cache.covers_hashed(hash, &key, method, credentials, self.now, || {
+                    names.iter().copied().map(with_wildcard)
+                })
+            }
+        };
         (!covered, hash)
     }
 
     /// The names of the CORS-unsafe request headers
-    /// ([`request::for_each_unsafe_header`]), from the bits worked out once
-    /// when there are (else gathered from the list).
-    #[inline]
-    fn unsafe_iter(&self) -> UnsafeIter<'_> {
-        match (self.unsafe_names, &self.sticky_headers) {
-            (UnsafeNames::Bits(bits), None) => UnsafeIter::Bits {
-                headers: self.headers.iter(),
-                bits,
-            },
-            (_, sticky) => {
-                let mut names = Vec::new();
-                let list = sticky.as_ref().unwrap_or(&self.headers);
-                request::for_each_unsafe_header(list, &self.policy.profile, |n| names.push(n));
-                UnsafeIter::Gathered(names.into_iter())
-            }
-        }
+    /// ([`request::for_each_unsafe_header`]) gathered from the list (more
+    /// than 64 headers, combined names, or the headers before a redirect).
+    #[inline(never)]
+    fn unsafe_gathered(&self) -> Vec<&[u8]> {
+        let mut names = Vec::new();
+        let list = self.sticky_headers.as_ref().unwrap_or(&self.headers);
+        request::for_each_unsafe_header(list, &self.policy.profile, |n| names.push(n));
+        names
     }
 
     /// Calls `f` with the name of each CORS-unsafe request header

@@ -306,6 +306,29 @@ fn copy_name(dst: &mut [u8], src: &[u8]) {
     }
 }
 
+/// The bytes the names of lists take with their lengths, and the OR of
+/// their lengths (at least the longest, below [`LONG_NAME`] only when
+/// every name is): what [`Record::first`] needs before writing them.
+#[inline(always)]
+fn survey(lists: [&[&[u8]]; 2]) -> (usize, usize) {
+    let (mut bytes, mut lengths) = (0usize, 0usize);
+    for list in lists {
+        for name in list {
+            bytes += 1 + name.len();
+            lengths |= name.len();
+        }
+    }
+    (bytes, lengths)
+}
+
+/// A name's bit in the summary of [`push_first`]: from its length and
+/// its first letter in lower case.
+#[inline(always)]
+fn name_bit(name: &[u8]) -> u64 {
+    let first = name.first().map_or(0, |b| b | 0x20);
+    1u64 << ((name.len() ^ usize::from(first)) & 63)
+}
+
 /// Writes at the front of `out` for a first preflight a group of entries
 /// like `e`, one for each name of `list` that no earlier name answers
 /// (`answers(earlier, name)`; see [`Record::first`]), and leaves in `out`
@@ -314,9 +337,11 @@ fn copy_name(dst: &mut [u8], src: &[u8]) {
 /// checks.
 ///
 /// Names alike have the same length and first letter (in any case), so a
-/// 64-bit summary of the names before skips the comparisons unless one may
-/// be alike, or a `*` came before (it may answer any name): most lists
-/// have no two names alike.
+/// 64-bit summary of the names before, kept while each is written, tells
+/// that none is alike an earlier one unless two share a bit or a `*` came
+/// before (it may answer any name). Most lists have no two names alike and
+/// are written once, without a comparison; the others are written again,
+/// each name only when no earlier one answers it.
 #[inline(always)]
 fn push_first(
     out: &mut &mut [u8],
@@ -327,28 +352,45 @@ fn push_first(
     if list.is_empty() {
         return;
     }
-    let Some((head, mut rest)) = std::mem::take(out).split_first_chunk_mut::<GROUP_BYTES>() else {
+    let Some((head, rest)) = std::mem::take(out).split_first_chunk_mut::<GROUP_BYTES>() else {
         return;
     };
     let room = rest.len();
-    let mut seen = 0u64;
-    for (j, &name) in list.iter().enumerate() {
-        let first = name.first().map_or(0, |b| b | 0x20);
-        let bit = 1u64 << ((name.len() ^ usize::from(first)) & 63);
-        if seen & bit == 0 || !list[..j].iter().any(|&n| answers(n, name)) {
-            let Some((len, after)) = std::mem::take(&mut rest).split_first_mut() else {
-                break;
-            };
+    // Where the next name goes in `rest`.
+    let mut at = 0usize;
+    // Writes a name and its length at `at` (the caller made room for all:
+    // a name without room, which cannot be, would be left out).
+    let mut write = |at: &mut usize, name: &[u8]| {
+        if let Some((len, dst)) = rest
+            .get_mut(*at..*at + 1 + name.len())
+            .and_then(|d| d.split_first_mut())
+        {
             // Below LONG_NAME: one byte of length.
             *len = name.len() as u8;
-            let Some((dst, after)) = after.split_at_mut_checked(name.len()) else {
-                break;
-            };
             copy_name(dst, name);
-            rest = after;
+            *at += 1 + name.len();
         }
+    };
+    let (mut seen, mut shared) = (0u64, 0u64);
+    for &name in list {
+        let bit = name_bit(name);
+        shared |= seen & bit;
         seen |= if name == b"*" { u64::MAX } else { bit };
+        write(&mut at, name);
     }
+    if shared != 0 {
+        // Two names may be alike (rare): the group written again.
+        at = 0;
+        seen = 0;
+        for (j, &name) in list.iter().enumerate() {
+            let bit = name_bit(name);
+            if seen & bit == 0 || !list[..j].iter().any(|&n| answers(n, name)) {
+                write(&mut at, name);
+            }
+            seen |= if name == b"*" { u64::MAX } else { bit };
+        }
+    }
+    let rest = rest.get_mut(at..).unwrap_or_default();
     // At most MAX_GROUP_NAMES_BYTES.
     *head = e.encode_group((room - rest.len()) as u32);
     *out = rest;
@@ -408,13 +450,10 @@ impl Record {
         {
             return None;
         }
-        // Each name with its byte of length, unless one is longer.
-        let (mut names, mut longest) = (0usize, 0usize);
-        for n in methods.iter().chain(header_names) {
-            names += 1 + n.len();
-            longest = longest.max(n.len());
-        }
-        if longest >= usize::from(LONG_NAME) || names > MAX_GROUP_NAMES_BYTES {
+        // Each name with its byte of length, unless one may be longer (the
+        // OR of the lengths is at least the longest).
+        let (names, lengths) = survey([methods, header_names]);
+        if lengths >= usize::from(LONG_NAME) || names > MAX_GROUP_NAMES_BYTES {
             // Rare: the general way writes such names.
             return None;
         }
@@ -550,26 +589,6 @@ impl Record {
         })
     }
 
-    /// When the record's header-name entries are one group (as after one
-    /// preflight), the names of that group that are live at `now` with
-    /// credentials that fit: then a lookup of several names finds the group
-    /// once. `None` when there are several groups.
-    fn sole_header_group(&self, credentials: bool, now: u64, k: &CacheKnobs) -> Option<&[u8]> {
-        let Some((e, names, rest)) = split_group(self.groups()) else {
-            // No entries.
-            return Some(&[]);
-        };
-        if !e.header {
-            // Header-name groups come first: there is none.
-            return Some(&[]);
-        }
-        if split_group(rest).is_some_and(|(next, _, _)| next.header) {
-            return None;
-        }
-        let fits = e.live_at(now) && credentials_fit(e.credentials, credentials, k);
-        Some(if fits { names } else { &[] })
-    }
-
     fn expired(&self, now: u64) -> bool {
         let mut rest = self.groups();
         while let Some((e, _, after)) = split_group(rest) {
@@ -641,6 +660,18 @@ impl Record {
         }
         self.data = w.finish();
     }
+}
+
+/// Whether `f` is true of some name of a group's names.
+#[inline(always)]
+fn any_name(mut names: &[u8], mut f: impl FnMut(&[u8]) -> bool) -> bool {
+    while let Some((name, rest)) = split_name(names) {
+        if f(name) {
+            return true;
+        }
+        names = rest;
+    }
+    false
 }
 
 /// Byte equality that skips `memcmp` for empty slices (comparing two empty
@@ -880,45 +911,81 @@ impl PreflightCache {
 
     /// Whether the cache covers a request with one lookup: a method cache
     /// entry match for `method` when given, and a header-name cache entry
-    /// match for every name `names` reports (with whether `*` may stand for
-    /// it), the key's [`PreflightCache::hash`] given. The same answer as
+    /// match for every name `names` gives (with whether `*` may stand for
+    /// it; asked for only when a live record answers the method), the
+    /// key's [`PreflightCache::hash`] given. The same answer as
     /// [`PreflightCache::method_match`] and [`PreflightCache::header_match`]
     /// asked in turn.
-    pub(crate) fn covers_hashed(
+    pub(crate) fn covers_hashed<'n, I: IntoIterator<Item = (&'n [u8], bool)>>(
         &self,
         hash: u64,
         key: &CacheKey<'_>,
         method: Option<&[u8]>,
         credentials: bool,
         now: Duration,
-        names: impl FnOnce(&mut dyn FnMut(&[u8], bool)),
+        names: impl FnOnce() -> I,
     ) -> bool {
         let k = &self.knobs;
-        self.lookup_hashed(hash, key, now, |r, now| {
-            if method.is_some_and(|m| !r.method_match(m, credentials, now, k)) {
+        let mut inner = self.lock();
+        let tick = inner.next_tick();
+        let Some(bucket) = inner.records.get_mut(&hash) else {
+            return false;
+        };
+        let Some(r) = bucket.iter_mut().find(|r| r.matches(key)) else {
+            return false;
+        };
+        let now = nanos(now);
+        // One walk over the groups: whether one is live (else the record
+        // has expired: as if absent), whether a live method entry whose
+        // credentials fit answers the method, and the names of the live
+        // header-name groups whose credentials fit: usually one group
+        // (after one preflight), found once for every name.
+        let star_counts = k.wildcards && !credentials;
+        let mut live = false;
+        let mut method_found = method.is_none();
+        let (mut header_names, mut header_groups): (&[u8], u32) = (&[], 0);
+        let mut rest = r.data.get(r.key_len..).unwrap_or_default();
+        while let Some((e, names, after)) = split_group(rest) {
+            rest = after;
+            if !e.live_at(now) {
+                continue;
+            }
+            live = true;
+            if !credentials_fit(e.credentials, credentials, k) {
+                continue;
+            }
+            if e.header {
+                header_names = names;
+                header_groups += 1;
+            } else if let (false, Some(m)) = (method_found, method) {
+                method_found = any_name(names, |name| {
+                    crate::origin::short_eq(name, m) || (star_counts && name == b"*")
+                });
+            } else {
+                // Header-name groups come first (see `Record::data`): none
+                // is left, and a live group was seen.
+                break;
+            }
+        }
+        if !live {
+            return false;
+        }
+        r.last_used = tick;
+        if !method_found {
+            return false;
+        }
+        for (name, wildcard_applies) in names() {
+            let star = star_counts && wildcard_applies;
+            let listed = if header_groups <= 1 {
+                any_name(header_names, |n| answers_header_name(n, name, star))
+            } else {
+                r.header_match(name, credentials, wildcard_applies, now, k)
+            };
+            if !listed {
                 return false;
             }
-            // Usually one group holds the header names: found once.
-            let group = r.sole_header_group(credentials, now, k);
-            let star_counts = k.wildcards && !credentials;
-            let mut all = true;
-            names(&mut |name, wildcard_applies| {
-                all = all
-                    && match group {
-                        Some(mut names) => loop {
-                            let Some((n, rest)) = split_name(names) else {
-                                break false;
-                            };
-                            if answers_header_name(n, name, star_counts && wildcard_applies) {
-                                break true;
-                            }
-                            names = rest;
-                        },
-                        None => r.header_match(name, credentials, wildcard_applies, now, k),
-                    };
-            });
-            all
-        })
+        }
+        true
     }
 
     /// Calls `f` with the live record for `key` at `now`, if there is one,
@@ -1320,10 +1387,8 @@ mod tests {
         };
         let t = Duration::from_secs(100);
         let covers = |method: Option<&[u8]>, names: &[&[u8]], now| {
-            cache.covers_hashed(cache.hash(&key), &key, method, false, now, |check| {
-                for n in names {
-                    check(n, true);
-                }
+            cache.covers_hashed(cache.hash(&key), &key, method, false, now, || {
+                names.iter().map(|&n| (n, true))
             })
         };
         cache.store(&key, false, &[b"PUT"], &[b"X-A", b"x-b"], 600, t);
@@ -1342,6 +1407,84 @@ mod tests {
         assert!(covers(Some(b"PUT"), &[b"x-a"], after));
     }
 
+    /// One lookup of a method and several names (`covers_hashed`, one walk
+    /// over the groups) answers as `method_match` and `header_match` asked
+    /// in turn, on a live record: over records left by one to three
+    /// preflights (one group or several, credentialed or not, some
+    /// expiring before others), every knob, and many requests.
+    #[test]
+    fn covers_is_the_general_matches() {
+        let key = CacheKey {
+            partition: "",
+            origin: b"https://a.example",
+            url: "https://b.example/x",
+        };
+        let methods: [&[u8]; 5] = [b"PUT", b"put", b"*", b"DELETE", b"GET"];
+        let names: [&[u8]; 6] = [
+            b"x-a",
+            b"X-A",
+            b"*",
+            b"Authorization",
+            b"x-b",
+            b"content-type",
+        ];
+        // A small deterministic generator: the same cases on every run.
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut checked = 0;
+        for round in 0..400 {
+            let k = CacheKnobs {
+                wildcards: round & 1 == 1,
+                credentials_exact: round & 2 == 2,
+                ..crate::Profile::spec().cache
+            };
+            let cache = PreflightCache::new(k);
+            let t0 = 1_000u64;
+            for p in 0..1 + next(3) {
+                let pick = |next: &mut dyn FnMut(usize) -> usize, from: &[&'static [u8]]| {
+                    (0..next(4))
+                        .map(|_| from[next(from.len())])
+                        .collect::<Vec<_>>()
+                };
+                let m = pick(&mut next, &methods);
+                let h = pick(&mut next, &names);
+                let credentials = next(2) == 1;
+                let max_age = [0, 10, 60, 600][next(4)];
+                let at = Duration::from_secs(t0 + 5 * p as u64);
+                cache.store(&key, credentials, &m, &h, max_age, at);
+            }
+            for _ in 0..40 {
+                let method = (next(4) > 0).then(|| methods[next(methods.len())]);
+                let asked: Vec<(&[u8], bool)> = (0..next(4))
+                    .map(|_| (names[next(names.len())], next(3) > 0))
+                    .collect();
+                let credentials = next(2) == 1;
+                let now = Duration::from_secs(t0 + [0, 5, 12, 30, 70, 700][next(6)]);
+                let live = cache.lookup(&key, now, |_, _| true);
+                let expected = live
+                    && method.is_none_or(|m| cache.method_match(&key, m, credentials, now))
+                    && asked
+                        .iter()
+                        .all(|&(n, w)| cache.header_match(&key, n, credentials, w, now));
+                let got =
+                    cache.covers_hashed(cache.hash(&key), &key, method, credentials, now, || {
+                        asked.iter().copied()
+                    });
+                assert_eq!(
+                    got, expected,
+                    "{method:?} {asked:?} {credentials} {now:?} {k:?}"
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 16_000);
+    }
+
     /// The quick way to a first record writes the same bytes as the general
     /// one, duplicates, cases and `*` included.
     #[test]
@@ -1351,8 +1494,8 @@ mod tests {
             origin: b"https://a.example",
             url: "https://b.example/x",
         };
-        let methods = lists(&[b"GET", b"get", b"*", b"PUT"]);
-        let headers = lists(&[
+        let mut methods = lists(&[b"GET", b"get", b"*", b"PUT"]);
+        let mut headers = lists(&[
             b"x-a",
             b"X-A",
             b"y-A",
@@ -1360,6 +1503,24 @@ mod tests {
             b"authorization",
             b"Authorization",
         ]);
+        // Longer lists, as servers send them: none alike, then one pair
+        // alike far apart.
+        let long_methods: Vec<&[u8]> =
+            vec![b"GET", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS"];
+        let long_headers: Vec<&[u8]> = vec![
+            b"Content-Type",
+            b"Authorization",
+            b"X-Requested-With",
+            b"X-Request-Id",
+            b"Accept-Language",
+            b"x-csrf-token",
+            b"If-None-Match",
+            b"content-type",
+        ];
+        methods.push(long_methods.clone());
+        methods.push([&long_methods[..], &[b"post"]].concat());
+        headers.push(long_headers[..7].to_vec());
+        headers.push(long_headers.clone());
         let now = 1_000_000_000_000;
         for (wildcards, credentials_exact, credentials) in
             (0..8).map(|i| (i & 1 == 1, i & 2 == 2, i & 4 == 4))

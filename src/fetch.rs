@@ -369,6 +369,34 @@ impl UnsafeNames {
     }
 }
 
+/// The names of the headers of a list whose bit is set, the lowest bit
+/// first (see [`UnsafeNames::Bits`]).
+struct UnsafeBits<'a> {
+    headers: crate::header::Iter<'a>,
+    /// The bits of the headers not yet read, the next one lowest.
+    bits: u64,
+}
+
+impl<'a> Iterator for UnsafeBits<'a> {
+    type Item = &'a [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        loop {
+            // Past the last unsafe header there is nothing to read.
+            if self.bits == 0 {
+                return None;
+            }
+            let h = self.headers.next()?;
+            let unsafe_bit = self.bits & 1 == 1;
+            self.bits >>= 1;
+            if unsafe_bit {
+                return Some(h.name);
+            }
+        }
+    }
+}
+
 /// Which request the driver has ready to send.
 #[derive(Clone, Copy, Debug)]
 enum Ready {
@@ -685,21 +713,43 @@ impl Fetch<'_> {
         // One cache lookup for the method and every CORS-unsafe name; the
         // key's hash is kept for storing the preflight's answer.
         let hash = self.policy.cache.hash(&key);
-        let covered = self.policy.cache.covers_hashed(
-            hash,
-            &key,
-            method_needs.then_some(&self.method[..]),
-            credentials,
-            self.now,
-            |check| {
-                self.for_each_unsafe(|name| {
-                    let wildcard_applies = profile.cache_wildcard_covers_authorization
-                        || !header::is_cors_non_wildcard_request_header_name(name);
-                    check(name, wildcard_applies);
-                });
-            },
-        );
+        let method = method_needs.then_some(&self.method[..]);
+        let with_wildcard = |name| {
+            let wildcard_applies = profile.cache_wildcard_covers_authorization
+                || !header::is_cors_non_wildcard_request_header_name(name);
+            (name, wildcard_applies)
+        };
+        let cache = &self.policy.cache;
+        let covered = match (self.unsafe_names, &self.sticky_headers) {
+            // The usual case: the names from the bits.
+            (UnsafeNames::Bits(bits), None) => {
+                cache.covers_hashed(hash, &key, method, credentials, self.now, || {
+                    UnsafeBits {
+                        headers: self.headers.iter(),
+                        bits,
+                    }
+                    .map(with_wildcard)
+                })
+            }
+            _ => {
+                let names = self.unsafe_gathered();
+                cache.covers_hashed(hash, &key, method, credentials, self.now, || {
+                    names.iter().copied().map(with_wildcard)
+                })
+            }
+        };
         (!covered, hash)
+    }
+
+    /// The names of the CORS-unsafe request headers
+    /// ([`request::for_each_unsafe_header`]) gathered from the list (more
+    /// than 64 headers, combined names, or the headers before a redirect).
+    #[inline(never)]
+    fn unsafe_gathered(&self) -> Vec<&[u8]> {
+        let mut names = Vec::new();
+        let list = self.sticky_headers.as_ref().unwrap_or(&self.headers);
+        request::for_each_unsafe_header(list, &self.policy.profile, |n| names.push(n));
+        names
     }
 
     /// Calls `f` with the name of each CORS-unsafe request header
@@ -711,11 +761,17 @@ impl Fetch<'_> {
             return request::for_each_unsafe_header(sticky, &self.policy.profile, f);
         }
         match self.unsafe_names {
-            UnsafeNames::Bits(bits) => {
-                for (i, h) in self.headers.iter().enumerate().take(64) {
-                    if bits >> i & 1 == 1 {
+            UnsafeNames::Bits(mut bits) => {
+                // Past the last unsafe header there is nothing to read.
+                let mut headers = self.headers.iter();
+                while bits != 0 {
+                    let Some(h) = headers.next() else {
+                        break;
+                    };
+                    if bits & 1 == 1 {
                         f(h.name);
                     }
+                    bits >>= 1;
                 }
             }
             _ => request::for_each_unsafe_header(&self.headers, &self.policy.profile, f),
@@ -761,9 +817,18 @@ impl Fetch<'_> {
             use_cors_preflight: self.use_cors_preflight,
             origin,
         };
-        match preflight::validate_with(&actual, response, &self.policy.profile, |f| {
-            self.for_each_unsafe(f)
-        }) {
+        // The allowed methods and names, read by validation, stored from here.
+        let mut lists = preflight::Listed::new();
+        match preflight::validate_into(
+            &actual,
+            response,
+            &self.policy.profile,
+            |f| self.for_each_unsafe(f),
+            // The unsafe names are the headers' own, unless they are the
+            // headers' before a redirect.
+            self.sticky_headers.is_none(),
+            &mut lists,
+        ) {
             Ok(result) => {
                 let key = CacheKey {
                     partition: self.partition,
@@ -774,7 +839,7 @@ impl Fetch<'_> {
                     Some(hash) => hash,
                     None => self.policy.cache.hash(&key),
                 };
-                result.with_lists(|methods, headers| {
+                result.with_lists(&lists, |methods, headers| {
                     self.policy.cache.store_hashed(
                         hash,
                         &key,
@@ -1188,7 +1253,9 @@ impl Fetch<'_> {
             headers = HeaderList::from_spare(spare::take());
         }
         headers.clear();
-        preflight::write_preflight_headers(&mut headers, &self.method, |f| self.for_each_unsafe(f));
+        preflight::write_preflight_headers(&mut headers, &self.method, |names| {
+            self.for_each_unsafe(|n| names.push(n))
+        });
         self.out = headers;
         self.added = self.network_headers(ResponseTainting::Cors, b"OPTIONS", true);
         OutgoingRef {

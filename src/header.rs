@@ -859,7 +859,7 @@ pub(crate) fn copy_lowercase(dst: &mut [u8], src: &[u8]) {
 /// Each ASCII upper-case letter of a word of bytes made lower-case; every
 /// other byte (non-ASCII ones included) unchanged.
 #[inline(always)]
-const fn to_lower_word(w: u64) -> u64 {
+pub(crate) const fn to_lower_word(w: u64) -> u64 {
     const HI: u64 = 0x8080_8080_8080_8080;
     // Below 0x80 (the high bits cleared first) no byte carries into the
     // next: at least b'A' sets the top bit of `ge_a`, at least b'['
@@ -1492,37 +1492,50 @@ pub fn extract_token_list<'a>(
 
 /// Calls `f` with each token of a `#token` list value, or fails: one pass
 /// over the bytes; optional whitespace around commas, empty elements
-/// skipped (RFC 9110 §5.6.1).
+/// skipped (RFC 9110 §5.6.1). A token is passed to `f` once the comma or
+/// the end after it is read, so a failing value has had `f` called with
+/// the elements before the one that fails.
+///
+/// The value is tokens, each pair with a comma between them, among any
+/// tabs, spaces and commas: each byte starts a token, or is a comma, a tab
+/// or a space, or the value does not parse.
 pub fn for_each_token<'a>(
     value: &'a [u8],
     mut f: impl FnMut(&'a [u8]),
 ) -> Result<(), ExtractError> {
-    let n = value.len();
-    let ows = |b: u8| b == b' ' || b == b'\t';
-    let mut i = 0usize;
-    loop {
-        while i < n && ows(value[i]) {
-            i += 1;
-        }
-        let start = i;
-        while i < n && is_token_byte(value[i]) {
-            i += 1;
-        }
-        let end = i;
-        while i < n && ows(value[i]) {
-            i += 1;
-        }
-        if i < n && value[i] != b',' {
+    // The token read since the last comma, not yet passed to `f`.
+    let mut pending: Option<&'a [u8]> = None;
+    let mut rest = value;
+    while let Some((&b, tail)) = rest.split_first() {
+        if is_token_byte(b) {
+            if pending.is_some() {
+                // Two tokens with no comma between them.
+                return Err(ExtractError);
+            }
+            let len = tail
+                .iter()
+                .position(|&c| !is_token_byte(c))
+                .unwrap_or(tail.len());
+            let Some((token, after)) = rest.split_at_checked(1 + len) else {
+                break;
+            };
+            pending = Some(token);
+            rest = after;
+        } else if b == b',' {
+            if let Some(token) = pending.take() {
+                f(token);
+            }
+            rest = tail;
+        } else if b == b' ' || b == b'\t' {
+            rest = tail;
+        } else {
             return Err(ExtractError);
         }
-        if end > start {
-            f(&value[start..end]);
-        }
-        if i >= n {
-            return Ok(());
-        }
-        i += 1;
     }
+    if let Some(token) = pending {
+        f(token);
+    }
+    Ok(())
 }
 
 /// Extracts `Access-Control-Max-Age` (`delta-seconds`, a single header):
@@ -1541,12 +1554,17 @@ pub fn extract_delta_seconds(list: &HeaderList) -> Result<Option<u64>, ExtractEr
 
 /// Parses `delta-seconds` (1*DIGIT), saturating at `u64::MAX`.
 pub fn parse_delta_seconds(value: &[u8]) -> Result<u64, ExtractError> {
-    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+    if value.is_empty() {
         return Err(ExtractError);
     }
-    Ok(value.iter().fold(0u64, |acc, d| {
-        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-    }))
+    // One pass: each byte checked and added in.
+    value.iter().try_fold(0u64, |acc, d| {
+        let digit = d.wrapping_sub(b'0');
+        if digit > 9 {
+            return Err(ExtractError);
+        }
+        Ok(acc.saturating_mul(10).saturating_add(u64::from(digit)))
+    })
 }
 
 #[cfg(test)]
@@ -1560,6 +1578,106 @@ mod tests {
     };
     use crate::method::is_forbidden_method;
     use crate::mime;
+
+    /// [`super::parse_delta_seconds`] in one pass reads as the plain rule
+    /// (all digits, at least one, saturating): every string of up to four
+    /// bytes over digits and bytes around them, and runs of digits long
+    /// enough to saturate.
+    #[test]
+    fn delta_seconds_is_the_plain_reading() {
+        let plain = |v: &[u8]| {
+            if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            Some(v.iter().fold(0u64, |acc, d| {
+                acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+            }))
+        };
+        let alphabet = [b'0', b'1', b'9', b'/', b':', b'+', b'-', b' ', 0xB0];
+        let mut value = Vec::new();
+        for len in 0..=4u32 {
+            for mut code in 0..alphabet.len().pow(len) {
+                value.clear();
+                for _ in 0..len {
+                    value.push(alphabet[code % alphabet.len()]);
+                    code /= alphabet.len();
+                }
+                assert_eq!(
+                    super::parse_delta_seconds(&value).ok(),
+                    plain(&value),
+                    "{value:?}"
+                );
+            }
+        }
+        for n in 1..40 {
+            let digits = vec![b'9'; n];
+            assert_eq!(super::parse_delta_seconds(&digits).ok(), plain(&digits));
+        }
+    }
+
+    /// `#token` list parsing as RFC 9110 §5.6.1 reads (the loop this crate
+    /// used before, kept as the reference): optional whitespace, a token,
+    /// optional whitespace, then a comma or the end; empty elements skipped.
+    fn reference_tokens(value: &[u8]) -> (Vec<&[u8]>, Result<(), super::ExtractError>) {
+        let n = value.len();
+        let ows = |b: u8| b == b' ' || b == b'\t';
+        let mut out = Vec::new();
+        let mut i = 0usize;
+        loop {
+            while i < n && ows(value[i]) {
+                i += 1;
+            }
+            let start = i;
+            while i < n && super::is_token_byte(value[i]) {
+                i += 1;
+            }
+            let end = i;
+            while i < n && ows(value[i]) {
+                i += 1;
+            }
+            if i < n && value[i] != b',' {
+                return (out, Err(super::ExtractError));
+            }
+            if end > start {
+                out.push(&value[start..end]);
+            }
+            if i >= n {
+                return (out, Ok(()));
+            }
+            i += 1;
+        }
+    }
+
+    /// [`super::for_each_token`] (one loop: a byte starts a token, or is a
+    /// comma, a tab or a space) calls `f` with the reference's tokens, and
+    /// fails where it fails (after the same calls), on every string of up
+    /// to five bytes from an alphabet of token bytes, separators,
+    /// whitespace and bytes neither.
+    #[test]
+    fn for_each_token_is_the_reference() {
+        let alphabet = [
+            b'a', b'Z', b'-', b'*', b'_', b',', b' ', b'\t', b'"', b'/', 0x80, 0, b';',
+        ];
+        let mut value = Vec::new();
+        let mut checked = 0;
+        for len in 0..=5u32 {
+            for mut code in 0..alphabet.len().pow(len) {
+                value.clear();
+                for _ in 0..len {
+                    value.push(alphabet[code % alphabet.len()]);
+                    code /= alphabet.len();
+                }
+                let mut got = Vec::new();
+                let result = super::for_each_token(&value, |t| got.push(t));
+                let (expected, expected_result) = reference_tokens(&value);
+                assert_eq!(result.is_ok(), expected_result.is_ok(), "{value:?}");
+                // The same calls of `f`, a failing value included.
+                assert_eq!(got, expected, "{value:?}");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 402_234);
+    }
 
     /// `fetch#header-name` as written: a non-empty token.
     fn reference_is_header_name(name: &[u8]) -> bool {

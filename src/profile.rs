@@ -500,6 +500,14 @@ impl Profile {
                 && self.is_extra_safelisted_request_header(name, value))
     }
 
+    /// Whether an `Authorization` header may be safelisted under the
+    /// profile (never by the standard's rule; only by an extra one).
+    pub(crate) fn may_safelist_authorization(&self) -> bool {
+        self.extra_safelisted_request_headers
+            .iter()
+            .any(|x| x.name.eq_ignore_ascii_case("authorization"))
+    }
+
     /// Whether a header is one of the profile's extra safelisted headers
     /// and its value (at most 128 bytes) meets its rule. Out of line: most
     /// profiles have none.

@@ -926,6 +926,71 @@ impl PreflightCache {
         names: impl FnOnce() -> I,
     ) -> bool {
         let k = &self.knobs;
+        self.with_record(hash, key, now, |r, tick, now| {
+            // One walk over the groups: whether one is live (else the record
+            // has expired: as if absent), whether a live method entry whose
+            // credentials fit answers the method, and the names of the live
+            // header-name groups whose credentials fit: usually one group
+            // (after one preflight), found once for every name.
+            let star_counts = k.wildcards && !credentials;
+            let mut live = false;
+            let mut method_found = method.is_none();
+            let (mut header_names, mut header_groups): (&[u8], u32) = (&[], 0);
+            let mut rest = r.data.get(r.key_len..).unwrap_or_default();
+            while let Some((e, names, after)) = split_group(rest) {
+                rest = after;
+                if !e.live_at(now) {
+                    continue;
+                }
+                live = true;
+                if !credentials_fit(e.credentials, credentials, k) {
+                    continue;
+                }
+                if e.header {
+                    header_names = names;
+                    header_groups += 1;
+                } else if let (false, Some(m)) = (method_found, method) {
+                    method_found = any_name(names, |name| {
+                        crate::origin::short_eq(name, m) || (star_counts && name == b"*")
+                    });
+                } else {
+                    // Header-name groups come first (see `Record::data`): none
+                    // is left, and a live group was seen.
+                    break;
+                }
+            }
+            if !live {
+                return false;
+            }
+            r.last_used = tick;
+            if !method_found {
+                return false;
+            }
+            for (name, wildcard_applies) in names() {
+                let star = star_counts && wildcard_applies;
+                let listed = if header_groups <= 1 {
+                    any_name(header_names, |n| answers_header_name(n, name, star))
+                } else {
+                    r.header_match(name, credentials, wildcard_applies, now, k)
+                };
+                if !listed {
+                    return false;
+                }
+            }
+            true
+        })
+    }
+
+    /// Calls `f` with the record for `key` (live or not), this lookup's
+    /// tick and `now` in nanoseconds; `false` when there is none.
+    #[inline(always)]
+    fn with_record(
+        &self,
+        hash: u64,
+        key: &CacheKey<'_>,
+        now: Duration,
+        f: impl FnOnce(&mut Record, u32, u64) -> bool,
+    ) -> bool {
         let mut inner = self.lock();
         let tick = inner.next_tick();
         let Some(bucket) = inner.records.get_mut(&hash) else {
@@ -934,58 +999,7 @@ impl PreflightCache {
         let Some(r) = bucket.iter_mut().find(|r| r.matches(key)) else {
             return false;
         };
-        let now = nanos(now);
-        // One walk over the groups: whether one is live (else the record
-        // has expired: as if absent), whether a live method entry whose
-        // credentials fit answers the method, and the names of the live
-        // header-name groups whose credentials fit: usually one group
-        // (after one preflight), found once for every name.
-        let star_counts = k.wildcards && !credentials;
-        let mut live = false;
-        let mut method_found = method.is_none();
-        let (mut header_names, mut header_groups): (&[u8], u32) = (&[], 0);
-        let mut rest = r.data.get(r.key_len..).unwrap_or_default();
-        while let Some((e, names, after)) = split_group(rest) {
-            rest = after;
-            if !e.live_at(now) {
-                continue;
-            }
-            live = true;
-            if !credentials_fit(e.credentials, credentials, k) {
-                continue;
-            }
-            if e.header {
-                header_names = names;
-                header_groups += 1;
-            } else if let (false, Some(m)) = (method_found, method) {
-                method_found = any_name(names, |name| {
-                    crate::origin::short_eq(name, m) || (star_counts && name == b"*")
-                });
-            } else {
-                // Header-name groups come first (see `Record::data`): none
-                // is left, and a live group was seen.
-                break;
-            }
-        }
-        if !live {
-            return false;
-        }
-        r.last_used = tick;
-        if !method_found {
-            return false;
-        }
-        for (name, wildcard_applies) in names() {
-            let star = star_counts && wildcard_applies;
-            let listed = if header_groups <= 1 {
-                any_name(header_names, |n| answers_header_name(n, name, star))
-            } else {
-                r.header_match(name, credentials, wildcard_applies, now, k)
-            };
-            if !listed {
-                return false;
-            }
-        }
-        true
+        f(r, tick, nanos(now))
     }
 
     /// Calls `f` with the live record for `key` at `now`, if there is one,
@@ -1007,20 +1021,13 @@ impl PreflightCache {
         now: Duration,
         f: impl FnOnce(&Record, u64) -> bool,
     ) -> bool {
-        let mut inner = self.lock();
-        let tick = inner.next_tick();
-        let Some(bucket) = inner.records.get_mut(&hash) else {
-            return false;
-        };
-        let Some(r) = bucket.iter_mut().find(|r| r.matches(key)) else {
-            return false;
-        };
-        let now = nanos(now);
-        if r.expired(now) {
-            return false;
-        }
-        r.last_used = tick;
-        f(r, now)
+        self.with_record(hash, key, now, |r, tick, now| {
+            if r.expired(now) {
+                return false;
+            }
+            r.last_used = tick;
+            f(r, now)
+        })
     }
 
     /// Stores the entries a successful preflight creates

@@ -1529,7 +1529,7 @@ impl Serialized {
 
 /// Writes a number's decimal digits at the start of `out`; returns how
 /// many (at most 20; fewer if `out` is shorter).
-fn write_decimal(mut n: u64, out: &mut [u8]) -> usize {
+pub(crate) fn write_decimal(mut n: u64, out: &mut [u8]) -> usize {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {

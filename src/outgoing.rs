@@ -50,19 +50,9 @@ static NONE_ADDED: Added = Added {
 
 impl Added {
     /// Sets `Content-Length` to `n`.
-    pub(crate) fn set_content_length(&mut self, mut n: u64) {
+    pub(crate) fn set_content_length(&mut self, n: u64) {
         let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        let len = digits.len() - i;
-        digits.copy_within(i.., 0);
+        let len = crate::fetch::write_decimal(n, &mut digits);
         self.content_length = Some((len as u8, digits));
     }
 

@@ -136,10 +136,11 @@ impl Policy {
         mut request: Request,
         now: Duration,
     ) -> Fetch<'p> {
-        // The request is checked in place, and a refusal is set on the
-        // fetch once built: neither the request nor the refusal is moved
-        // on the way.
+        // The request is checked in place, and a refusal goes straight
+        // into the fetch as it is built (in the caller's memory: the fetch
+        // is built once, not built and then moved).
         let checked = request::check_script_request_safelisted(&mut request);
+        let refused = checked.is_err();
         // The fetch works on the request's method, headers and body, which
         // redirects may rewrite; they move out of the request, uncopied.
         let mut headers = std::mem::take(&mut request.headers);
@@ -176,7 +177,7 @@ impl Policy {
             ..
         } = request;
         let original_get_or_head = method == b"GET" || method == b"HEAD";
-        let mut fetch = Fetch {
+        Fetch {
             policy: self,
             partition,
             url_list: Vec::new(),
@@ -208,17 +209,17 @@ impl Policy {
             tainting: ResponseTainting::Basic,
             redirect_count: 0,
             preflight_branch: false,
-            state: State::MainFetch,
-            result: None,
+            state: if refused {
+                State::Done
+            } else {
+                State::MainFetch
+            },
+            result: checked.err().map(Err),
             last: None,
             now,
             preflights: 0,
             requests: 0,
-        };
-        if let Err(e) = checked {
-            fetch.finish(Err(e));
         }
-        fetch
     }
 }
 

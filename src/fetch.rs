@@ -143,19 +143,12 @@ impl Policy {
         let refused = checked.is_err();
         // The fetch works on the request's method, headers and body, which
         // redirects may rewrite; they move out of the request, uncopied.
-        let mut headers = std::mem::take(&mut request.headers);
+        let headers = std::mem::take(&mut request.headers);
         let origin_serialized = Serialized::of(&request.origin);
-        // Fetching step: `Accept: */*` where the script set none. It
-        // counts towards the safelisted headers' 1024-byte total, so it
-        // joins the request's list: copied into a pooled buffer with room
-        // to spare rather than growing the script's buffer.
+        // Fetching step: `Accept: */*` where the script set none. It is
+        // the list's last header; it stays out of the script's buffer until
+        // a rule needs the whole list ([`Fetch::accept_default`]).
         let accept_added = !headers.contains(b"accept");
-        if accept_added {
-            let mut with = HeaderList::from_spare(spare::take());
-            with.extend_from(&headers);
-            with.append("Accept", "*/*");
-            spare::give_back(std::mem::replace(&mut headers, with).into_spare());
-        }
         // Which headers are CORS-unsafe, from what the check found.
         let unsafe_names = match &checked {
             Ok(Some(safe)) => {
@@ -184,6 +177,7 @@ impl Policy {
             method,
             body,
             headers,
+            accept_default: accept_added,
             out: HeaderList::new(),
             added: Added::default(),
             unsafe_names,
@@ -376,6 +370,9 @@ struct UnsafeBits<'a> {
     headers: crate::header::Iter<'a>,
     /// The bits of the headers not yet read, the next one lowest.
     bits: u64,
+    /// Whether the fetch's `Accept: */*` follows the list
+    /// (`Fetch::accept_default`).
+    accept: bool,
 }
 
 impl<'a> Iterator for UnsafeBits<'a> {
@@ -388,7 +385,12 @@ impl<'a> Iterator for UnsafeBits<'a> {
             if self.bits == 0 {
                 return None;
             }
-            let h = self.headers.next()?;
+            let Some(h) = self.headers.next() else {
+                // Past the list: the fetch's `Accept`, when it is unsafe.
+                let accept = self.accept && self.bits & 1 == 1;
+                self.bits = 0;
+                return accept.then_some(&b"Accept"[..]);
+            };
             let unsafe_bit = self.bits & 1 == 1;
             self.bits >>= 1;
             if unsafe_bit {
@@ -453,8 +455,14 @@ pub struct Fetch<'p> {
     /// The method, as the script set it or a redirect rewrote it.
     method: Method,
     /// The request's headers as the script set them, `Accept` added where
-    /// it set none (less those a redirect removed).
+    /// it set none (less those a redirect removed); see `accept_default`.
     headers: HeaderList,
+    /// Whether `headers` is still without the `Accept: */*` the fetch
+    /// added as its last header: the usual fetch reads its headers only
+    /// through the unsafe bits and the outgoing view, which both count it,
+    /// and every other rule has it appended first
+    /// ([`Fetch::materialize_accept`]).
+    accept_default: bool,
     /// The preflight's own headers, once one is sent. The buffer comes from
     /// and goes back to a per-thread pool ([`spare`]), so a preflight does
     /// not allocate for it.
@@ -549,6 +557,19 @@ impl Fetch<'_> {
         }
     }
 
+    /// Appends the `Accept: */*` the fetch added (`accept_default`) to
+    /// `headers`, copied into a pooled buffer with room to spare rather
+    /// than growing the script's.
+    fn materialize_accept(&mut self) {
+        if !std::mem::take(&mut self.accept_default) {
+            return;
+        }
+        let mut with = HeaderList::from_spare(spare::take());
+        with.extend_from(&self.headers);
+        with.append("Accept", "*/*");
+        spare::give_back(std::mem::replace(&mut self.headers, with).into_spare());
+    }
+
     /// The whole URL list (`fetch#concept-request-url-list`).
     fn urls(&self) -> impl Iterator<Item = &Url> {
         self.first_url.iter().chain(&self.url_list)
@@ -639,6 +660,10 @@ impl Fetch<'_> {
     /// Main fetch's decision for the current URL; returns the step to take,
     /// or `None` to go on with the state it set.
     fn main_fetch(&mut self) -> Result<Option<Ready>, Refusal> {
+        if !matches!(self.unsafe_names, UnsafeNames::Bits(_)) {
+            // The rules below then ask the whole list.
+            self.materialize_accept();
+        }
         if request::is_data_scheme(self.current_url()) && self.tainting != ResponseTainting::Opaque
         {
             let url = self.current_url();
@@ -728,6 +753,7 @@ impl Fetch<'_> {
                     UnsafeBits {
                         headers: self.headers.iter(),
                         bits,
+                        accept: self.accept_default,
                     }
                     .map(with_wildcard)
                 })
@@ -767,6 +793,10 @@ impl Fetch<'_> {
                 let mut headers = self.headers.iter();
                 while bits != 0 {
                     let Some(h) = headers.next() else {
+                        // Past the list: the fetch's `Accept`, when unsafe.
+                        if self.accept_default && bits & 1 == 1 {
+                            f(b"Accept");
+                        }
                         break;
                     };
                     if bits & 1 == 1 {
@@ -804,6 +834,8 @@ impl Fetch<'_> {
     }
 
     fn on_preflight_response(&mut self, response: &Response) {
+        // Validation reads the whole list.
+        self.materialize_accept();
         let known_hash = self.preflight_hash.take();
         if !(100..=999).contains(&response.status) {
             return self.fail(Refusal::InvalidResponse {
@@ -950,6 +982,8 @@ impl Fetch<'_> {
     /// request now points at the next URL, `Ok(false)` when the response has
     /// no `Location` and is the response.
     fn redirect(&mut self, response: &Response) -> Result<bool, Refusal> {
+        // Redirects edit and copy the whole list.
+        self.materialize_accept();
         // Step 3: the location URL (`fetch#concept-response-location-url`).
         let mut locations = response.headers.values(b"location");
         let Some(first) = locations.next() else {
@@ -1277,6 +1311,7 @@ impl Fetch<'_> {
         self.requests += 1;
         // The request's own headers, then the browser's.
         let mut added = self.network_headers(self.tainting, &self.method, false);
+        added.accept = self.accept_default;
         match &self.body {
             Some(b) => added.set_content_length(b.len() as u64),
             None if self.method == b"POST" || self.method == b"PUT" => added.set_content_length(0),
@@ -1544,4 +1579,61 @@ pub(crate) fn write_decimal(mut n: u64, out: &mut [u8]) -> usize {
     let count = (digits.len() - i).min(out.len());
     out[..count].copy_from_slice(&digits[i..i + count]);
     count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The unsafe names a fetch reads from its bits, with the `Accept: */*`
+    /// it added kept out of the script's list, are those of the whole list
+    /// (`Accept` last), by both readers: around the 1024-byte total, where
+    /// the added `Accept` becomes unsafe too.
+    #[test]
+    fn unsafe_names_count_the_added_accept() {
+        let mut compared = 0;
+        for profile in [Profile::spec(), Profile::firefox(), Profile::webkit()] {
+            let policy = Policy::new(profile);
+            for long in 0..10 {
+                for len in [100, 126, 127, 128] {
+                    let mut request = Request::get("https://api.example/", "https://app.example")
+                        .expect("a valid request")
+                        .with_header("X-Trace", "1");
+                    for i in 0..long {
+                        let name = if i % 2 == 0 {
+                            "Accept-Language"
+                        } else {
+                            "Content-Language"
+                        };
+                        request = request.with_header(name, "a".repeat(len));
+                    }
+                    let fetch = policy.fetch(request, Duration::ZERO);
+                    assert!(fetch.accept_default);
+                    // Profiles that combine same-name headers ask the list.
+                    let UnsafeNames::Bits(bits) = fetch.unsafe_names else {
+                        continue;
+                    };
+                    compared += 1;
+                    let mut whole = fetch.headers.clone();
+                    whole.append("Accept", "*/*");
+                    let mut expected = Vec::new();
+                    request::for_each_unsafe_header(&whole, &fetch.policy.profile, |n| {
+                        expected.push(n.to_vec())
+                    });
+                    let mut read = Vec::new();
+                    fetch.for_each_unsafe(|n| read.push(n.to_vec()));
+                    let iterated: Vec<Vec<u8>> = UnsafeBits {
+                        headers: fetch.headers.iter(),
+                        bits,
+                        accept: fetch.accept_default,
+                    }
+                    .map(<[u8]>::to_vec)
+                    .collect();
+                    assert_eq!(read, expected, "{long} × {len}");
+                    assert_eq!(iterated, expected, "{long} × {len}");
+                }
+            }
+        }
+        assert!(compared >= 80, "only {compared} compared");
+    }
 }

@@ -32,6 +32,10 @@ pub(crate) struct Metadata {
 /// after the request's own.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Added {
+    /// Whether the request's own list ends, in effect, with the
+    /// `Accept: */*` the fetch added where the script set none (kept out
+    /// of the script's buffer until a rule needs the whole list).
+    pub(crate) accept: bool,
     /// `Content-Length`'s decimal digits (`len` of them).
     pub(crate) content_length: Option<(u8, [u8; 20])>,
     /// Whether `Referer` is sent (its value is the origin with `/`).
@@ -42,6 +46,7 @@ pub(crate) struct Added {
 
 /// Nothing added: the view of a list that is already whole.
 static NONE_ADDED: Added = Added {
+    accept: false,
     content_length: None,
     referer: false,
     origin: None,
@@ -58,7 +63,8 @@ impl Added {
 
     /// How many headers this adds.
     fn len(&self) -> usize {
-        usize::from(self.content_length.is_some())
+        usize::from(self.accept)
+            + usize::from(self.content_length.is_some())
             + usize::from(self.referer)
             + usize::from(self.origin.is_some())
             + 3 * usize::from(self.metadata.is_some())
@@ -203,8 +209,9 @@ pub struct OutgoingIter<'a> {
     own: header::Iter<'a>,
     added: &'a Added,
     origin_slash: &'a [u8],
-    /// The next added header to consider: 0 `Content-Length`, 1 `Referer`,
-    /// 2 `Origin`, 3..=5 the fetch metadata headers; 6 when done.
+    /// The next added header to consider: 0 `Accept`, 1 `Content-Length`,
+    /// 2 `Referer`, 3 `Origin`, 4..=6 the fetch metadata headers; 7 when
+    /// done.
     next: u8,
 }
 
@@ -220,29 +227,30 @@ impl<'a> Iterator for OutgoingIter<'a> {
             .origin_slash
             .split_last()
             .map_or(&b""[..], |(_, origin)| origin);
-        while self.next < 6 {
+        while self.next < 7 {
             let at = self.next;
             self.next += 1;
             let h = |name: &'static [u8], value: &'a [u8]| Some(Header { name, value });
             let added = self.added;
             let found = match at {
-                0 => match &added.content_length {
+                0 if added.accept => h(b"Accept", b"*/*"),
+                1 => match &added.content_length {
                     Some((len, digits)) => h(b"Content-Length", &digits[..usize::from(*len)]),
                     None => None,
                 },
-                1 if added.referer => h(b"Referer", self.origin_slash),
-                2 => match added.origin {
+                2 if added.referer => h(b"Referer", self.origin_slash),
+                3 => match added.origin {
                     Some(OriginValue::Serialized) => h(b"Origin", origin),
                     Some(OriginValue::Null) => h(b"Origin", b"null"),
                     None => None,
                 },
-                3 => added
-                    .metadata
-                    .and_then(|m| h(b"Sec-Fetch-Dest", m.dest.as_bytes())),
                 4 => added
                     .metadata
-                    .and_then(|m| h(b"Sec-Fetch-Mode", m.mode.as_bytes())),
+                    .and_then(|m| h(b"Sec-Fetch-Dest", m.dest.as_bytes())),
                 5 => added
+                    .metadata
+                    .and_then(|m| h(b"Sec-Fetch-Mode", m.mode.as_bytes())),
+                6 => added
                     .metadata
                     .and_then(|m| h(b"Sec-Fetch-Site", m.site.as_bytes())),
                 _ => None,
@@ -258,6 +266,7 @@ impl<'a> Iterator for OutgoingIter<'a> {
         let (own, _) = self.own.size_hint();
         let a = self.added;
         let left = [
+            a.accept,
             a.content_length.is_some(),
             a.referer,
             a.origin.is_some(),
@@ -293,9 +302,13 @@ mod tests {
     fn view_order_and_sizes() {
         let own = own();
         let origin_slash = b"https://app.example/";
-        for mask in 0u8..32 {
+        for mask in 0u8..64 {
             let mut added = Added::default();
             let mut want: Vec<(&[u8], &[u8])> = vec![(b"Accept", b"*/*"), (b"X-Trace", b"1")];
+            if mask & 32 != 0 {
+                added.accept = true;
+                want.push((b"Accept", b"*/*"));
+            }
             if mask & 1 != 0 {
                 added.set_content_length(if mask & 16 != 0 {
                     0
@@ -362,6 +375,12 @@ mod tests {
             assert_eq!(OutgoingHeaders::whole(&list), view);
             assert_eq!(view.contains(b"ORIGIN"), mask & 4 != 0);
             assert_eq!(view.get(b"x-trace").as_deref(), Some(&b"1"[..]));
+            let accepts = if mask & 32 != 0 {
+                &b"*/*, */*"[..]
+            } else {
+                b"*/*"
+            };
+            assert_eq!(view.get(b"accept").as_deref(), Some(accepts));
         }
     }
 

@@ -583,25 +583,27 @@ pub(crate) fn unsafe_of(safe: Safelisted, count: usize, profile: &Profile) -> u6
 }
 
 /// [`unsafe_bits`] of a script's checked request from what the check found
-/// ([`check_script_request_safelisted`]), with `Accept: */*` appended when
-/// `accept_added`; `None` where the profile's rules need the list asked
-/// again (extra safelisted headers, combined same-name headers).
+/// ([`check_script_request_safelisted`]): of `headers` followed, when
+/// `accept_added`, by `Accept: */*` (its bit is the one after the list's);
+/// `None` where the profile's rules need the list asked again (extra
+/// safelisted headers, combined same-name headers).
 pub(crate) fn unsafe_bits_checked(
     mut safe: Safelisted,
     headers: &HeaderList,
     accept_added: bool,
     profile: &Profile,
 ) -> Option<u64> {
-    let count = headers.len();
+    let listed = headers.len();
+    let count = listed + usize::from(accept_added);
     if count > 64
         || !profile.extra_safelisted_request_headers.is_empty()
         || (profile.fetch.combine_request_headers && has_repeated_name(headers))
     {
         return None;
     }
-    if let Some(last) = count.checked_sub(1).filter(|_| accept_added) {
+    if accept_added {
         // `*/*` is a safelisted `Accept` value.
-        safe.bits |= 1 << last;
+        safe.bits |= 1 << listed;
         safe.total += 3;
     }
     Some(unsafe_of(safe, count, profile))
@@ -945,7 +947,8 @@ mod tests {
                 let Some(safe) = found else {
                     continue;
                 };
-                if let Some(bits) = unsafe_bits_checked(safe, &headers, accept_added, profile) {
+                let checked = unsafe_bits_checked(safe, &request.headers, accept_added, profile);
+                if let Some(bits) = checked {
                     assert_eq!(
                         Some(bits),
                         unsafe_bits(&headers, profile),
@@ -970,7 +973,7 @@ mod tests {
             let mut headers = request.headers.clone();
             headers.append("Accept", "*/*");
             for profile in &profiles {
-                if let Some(bits) = unsafe_bits_checked(safe, &headers, true, profile) {
+                if let Some(bits) = unsafe_bits_checked(safe, &request.headers, true, profile) {
                     assert_eq!(
                         Some(bits),
                         unsafe_bits(&headers, profile),

@@ -2274,3 +2274,95 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// The `Accept: */*` a fetch adds where the script set none.
+// ---------------------------------------------------------------------------
+
+/// Runs a fetch to the end against a server that allows what a preflight
+/// asks (its `Access-Control-Request-Headers` echoed back) and answers
+/// the request: every request sent, and what the script gets.
+fn run_allowing(
+    policy: &Policy,
+    request: Request,
+) -> (Vec<Outgoing>, Result<FilteredResponse, Refusal>) {
+    let now = Duration::from_secs(1000);
+    let mut fetch = policy.fetch(request, now);
+    let mut sent = Vec::new();
+    loop {
+        match fetch.poll() {
+            Step::Send(out) => {
+                let response = if out.is_preflight {
+                    let mut r = Response::new(204)
+                        .with_header("Access-Control-Allow-Origin", "https://app.example")
+                        .with_header(
+                            "Access-Control-Allow-Methods",
+                            out.headers
+                                .get(b"access-control-request-method")
+                                .unwrap_or_default(),
+                        )
+                        .with_header("Access-Control-Max-Age", "600");
+                    if let Some(names) = out.headers.get(b"access-control-request-headers") {
+                        r = r.with_header("Access-Control-Allow-Headers", names);
+                    }
+                    r
+                } else {
+                    Response::new(200)
+                        .with_header("Access-Control-Allow-Origin", "https://app.example")
+                        .with_header("X-Seen", "1")
+                };
+                sent.push(out);
+                fetch.receive(Ok(response), now);
+            }
+            Step::Done(result) => return (sent, result),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// A script that sets no `Accept` has its request sent, preflighted,
+    /// cached and answered exactly as one that appends `Accept: */*` as
+    /// its last header (`fetch#fetching`: the fetch appends it), on a
+    /// cache miss and then a hit, whatever the other headers (long values
+    /// past the 1024-byte safelisted total included) and the profile.
+    #[test]
+    fn the_added_accept_is_an_appended_one(
+        pairs in header_list(10),
+        method in select(&["GET", "POST", "PUT", "PATCH"][..]),
+        profile in 0usize..4,
+        // Safelisted values that bring the total near 1024 bytes, where
+        // the added `Accept` tips it over.
+        long in 0usize..10,
+        long_len in 100usize..=128,
+    ) {
+        let mut pairs: Vec<_> = pairs
+            .into_iter()
+            .filter(|(n, _)| !n.eq_ignore_ascii_case(b"accept"))
+            .collect();
+        pairs.extend((0..long).map(|i| {
+            let name = if i % 2 == 0 { "Accept-Language" } else { "Content-Language" };
+            (name.as_bytes().to_vec(), vec![b'a'; long_len])
+        }));
+        let profile = [Profile::spec(), Profile::chromium(), Profile::firefox(), Profile::webkit()][profile];
+        let build = |with_accept: bool| {
+            let mut request = Request::get("https://api.example/items", "https://app.example")
+                .expect("a valid request")
+                .with_method(method);
+            for (n, v) in &pairs {
+                request = request.with_header(n, v);
+            }
+            if with_accept {
+                request = request.with_header("Accept", "*/*");
+            }
+            request
+        };
+        let (added, appended) = (Policy::new(profile), Policy::new(profile));
+        for round in 0..2 {
+            let a = run_allowing(&added, build(false));
+            let b = run_allowing(&appended, build(true));
+            prop_assert_eq!(a, b, "round {}", round);
+        }
+    }
+}

@@ -1436,13 +1436,8 @@ mod tests {
             b"content-type",
         ];
         // A small deterministic generator: the same cases on every run.
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rng = crate::test_rng::Xorshift::new(0x2545_F491_4F6C_DD1D);
+        let mut next = |n: usize| rng.below(n);
         let mut checked = 0;
         for round in 0..400 {
             let k = CacheKnobs {

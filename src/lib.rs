@@ -60,6 +60,8 @@ pub mod response;
 #[cfg(feature = "scenario")]
 pub mod scenario;
 pub mod site;
+#[cfg(test)]
+mod test_rng;
 #[cfg(feature = "tower")]
 pub mod tower;
 

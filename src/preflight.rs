@@ -486,13 +486,8 @@ mod tests {
             "~a",
             "content-type",
         ];
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rng = crate::test_rng::Xorshift::new(0x2545_F491_4F6C_DD1D);
+        let mut next = |n: usize| rng.below(n);
         for _ in 0..2_000 {
             let asked: Vec<&str> = (0..1 + next(3)).map(|_| pool[next(pool.len())]).collect();
             let filler = [0usize, 3, 20][next(3)];
@@ -571,13 +566,8 @@ mod tests {
         ];
         let allow = ["*", "AUTHORIZATION", "x-a", "x-b", "Content-Type", "x-c"];
         let origin = "https://a.example";
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rng = crate::test_rng::Xorshift::new(0x9E37_79B9_7F4A_7C15);
+        let mut next = |n: usize| rng.below(n);
         let mut refused = [0usize; 2];
         for round in 0..8_000 {
             let profile = &profiles[round % profiles.len()];

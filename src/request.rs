@@ -916,13 +916,8 @@ mod tests {
             Profile::webkit(),
         ];
         // A small generator: the same lists on every run.
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rng = crate::test_rng::Xorshift::new(0x9E37_79B9_7F4A_7C15);
+        let mut next = |n: usize| rng.below(n);
         let mut compared = 0usize;
         for round in 0..3000 {
             let count = if round % 100 == 0 {
@@ -1006,13 +1001,8 @@ mod tests {
             "ABCDEFGHI",
         ];
         let profile = crate::Profile::spec();
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rng = crate::test_rng::Xorshift::new(0x9E37_79B9_7F4A_7C15);
+        let mut next = |n: usize| rng.below(n);
         for _ in 0..5_000 {
             let headers: HeaderList = (0..1 + next(12))
                 .map(|_| (alphabet[next(alphabet.len())], "1"))

@@ -1103,30 +1103,43 @@ impl Fetch<'_> {
     /// under: the serialized request origin, or the untainted one where the
     /// profile says so ([`crate::profile::FetchKnobs::preflight_origin_untainted`]).
     fn preflight_origin(&self) -> &[u8] {
+        self.origin_bytes(self.preflight_origin_value())
+    }
+
+    /// [`Fetch::preflight_origin`], as the value the `Origin` header takes.
+    fn preflight_origin_value(&self) -> OriginValue {
         if self.policy.profile.fetch.preflight_origin_untainted {
-            self.origin_serialized.as_bytes()
+            OriginValue::Serialized
         } else {
-            self.serialized_origin()
+            self.serialized_origin_value()
         }
     }
 
     /// Serializing a request origin (`fetch#serializing-a-request-origin`).
     fn serialized_origin(&self) -> &[u8] {
+        self.origin_bytes(self.serialized_origin_value())
+    }
+
+    /// [`Fetch::serialized_origin`], as the value the `Origin` header takes.
+    fn serialized_origin_value(&self) -> OriginValue {
         if self.tainted {
-            b"null"
+            OriginValue::Null
         } else {
-            self.origin_serialized.as_bytes()
+            OriginValue::Serialized
+        }
+    }
+
+    /// The bytes of an `Origin` value.
+    fn origin_bytes(&self, value: OriginValue) -> &[u8] {
+        match value {
+            OriginValue::Serialized => self.origin_serialized.as_bytes(),
+            OriginValue::Null => b"null",
         }
     }
 
     /// The `Origin` header value, if any (`fetch#append-a-request-origin-header`).
     fn origin_header(&self, tainting: ResponseTainting, method: &[u8]) -> Option<OriginValue> {
-        // As `serialized_origin`.
-        let serialized = if self.tainted {
-            OriginValue::Null
-        } else {
-            OriginValue::Serialized
-        };
+        let serialized = self.serialized_origin_value();
         let get_or_head = if self.method_rewritten
             && self.policy.profile.fetch.origin_kept_after_method_rewrite
         {
@@ -1191,14 +1204,7 @@ impl Fetch<'_> {
     /// `Origin`, and the fetch metadata headers the profile sends.
     fn network_headers(&self, tainting: ResponseTainting, method: &[u8], preflight: bool) -> Added {
         let origin = if preflight {
-            // As `preflight_origin`.
-            Some(
-                if self.tainted && !self.policy.profile.fetch.preflight_origin_untainted {
-                    OriginValue::Null
-                } else {
-                    OriginValue::Serialized
-                },
-            )
+            Some(self.preflight_origin_value())
         } else {
             self.origin_header(tainting, method)
         };

@@ -7,6 +7,10 @@
 //! is not. `parse` counts `url::Url::parse` of the same URL.
 //!
 //! Usage: `crossorigin-callgrind simple|miss|hit|parse|sizes N`; see `run.sh`.
+//! `missloop N` repeats the benchmark's miss loop N times (4096 URLs, or
+//! `$POOL`, cleared after each round) for a sampling profiler: build with
+//! `RUSTFLAGS="-C force-frame-pointers=yes"`, then `perf record -e cpu-clock
+//! -g` works where the machine has no hardware counters.
 
 use std::hint::black_box;
 
@@ -179,6 +183,36 @@ fn main() {
             let reqs = (0..n).map(|_| request.clone()).collect();
             let oks = (0..n).map(|_| ok.clone()).collect();
             timed_region(&policy, reqs, (0..n).map(|_| None).collect(), oks);
+        }
+        "missloop" => {
+            // For a sampling profiler (perf record): the benchmark's miss
+            // loop, `n` rounds of 4096 distinct URLs cleared after each.
+            let size: usize = std::env::var("POOL").map_or(4096, |v| v.parse().unwrap());
+            let pool: Vec<Request> = (0..size)
+                .map(|i| {
+                    preflighted_request(
+                        "PUT",
+                        &format!("https://api.example.com/v1/items/{i}?fields=name,price"),
+                    )
+                })
+                .collect();
+            let pre = preflight_response();
+            let mut chunk = Vec::with_capacity(4);
+            for _ in 0..n {
+                for (i, req) in pool.iter().enumerate() {
+                    chunk.push((req.clone(), Some(pre.clone()), ok.clone()));
+                    if chunk.len() == 4 || i + 1 == pool.len() {
+                        run_chunk(&policy, &mut chunk);
+                    }
+                }
+                for r in &pool {
+                    policy.cache().clear(&CacheKey {
+                        partition: "",
+                        origin: PAGE_ORIGIN.as_bytes(),
+                        url: r.url.as_str(),
+                    });
+                }
+            }
         }
         "sizes" => {
             println!(

@@ -460,8 +460,9 @@ pub struct Fetch<'p> {
     /// Whether `headers` is still without the `Accept: */*` the fetch
     /// added as its last header: the usual fetch reads its headers only
     /// through the unsafe bits and the outgoing view, which both count it,
-    /// and every other rule has it appended first
-    /// ([`Fetch::materialize_accept`]).
+    /// and preflight validation, which reads the unsafe names and never
+    /// `Accept` in the list itself; every other rule has it appended
+    /// first ([`Fetch::materialize_accept`]).
     accept_default: bool,
     /// The preflight's own headers, once one is sent. The buffer comes from
     /// and goes back to a per-thread pool ([`spare`]), so a preflight does
@@ -834,8 +835,9 @@ impl Fetch<'_> {
     }
 
     fn on_preflight_response(&mut self, response: &Response) {
-        // Validation reads the whole list.
-        self.materialize_accept();
+        // Validation reads the unsafe names (the added `Accept` among them
+        // when it is unsafe) and, of the list itself, only names that are
+        // never `Accept` (step 7.6): the list may stay without it.
         let known_hash = self.preflight_hash.take();
         if !(100..=999).contains(&response.status) {
             return self.fail(Refusal::InvalidResponse {
@@ -1641,5 +1643,67 @@ mod tests {
             }
         }
         assert!(compared >= 80, "only {compared} compared");
+    }
+
+    /// A preflight that leaves out one asked name refuses the request
+    /// (`fetch#cors-preflight-fetch-0` step 7.7) and names the first
+    /// missing name in sorted order, the fetch's added `Accept` among the
+    /// names once the safelisted values pass 1024 bytes, although the
+    /// script's list is without it while the preflight is validated.
+    #[test]
+    fn a_refusal_names_the_added_accept_when_it_is_missing() {
+        let mut refused_for_accept = 0;
+        for profile in [
+            Profile::spec(),
+            Profile::chromium(),
+            Profile::firefox(),
+            Profile::webkit(),
+        ] {
+            for long in [0, 8, 9] {
+                for allowed in [
+                    "",
+                    "accept",
+                    "content-language",
+                    "accept,content-language,x-b",
+                ] {
+                    let policy = Policy::new(profile);
+                    let mut request = Request::get("https://api.example/", "https://app.example")
+                        .expect("a valid request")
+                        .with_method("PUT")
+                        .with_header("X-B", "1");
+                    for _ in 0..long {
+                        request = request.with_header("Content-Language", "c".repeat(120));
+                    }
+                    let mut whole = request.headers.clone();
+                    whole.append("Accept", "*/*");
+                    let expected = request::unsafe_header_names(&whole, &policy.profile)
+                        .into_iter()
+                        .find(|n| !allowed.split(',').any(|a| a.as_bytes() == n.as_slice()));
+                    let mut fetch = policy.fetch(request, Duration::ZERO);
+                    let Step::Send(out) = fetch.poll_ref() else {
+                        panic!("a preflight is sent");
+                    };
+                    assert!(out.is_preflight);
+                    let mut response = Response::new(204)
+                        .with_header("Access-Control-Allow-Origin", "https://app.example")
+                        .with_header("Access-Control-Allow-Methods", "PUT");
+                    if !allowed.is_empty() {
+                        response = response.with_header("Access-Control-Allow-Headers", allowed);
+                    }
+                    fetch.receive(Ok(response), Duration::ZERO);
+                    let got = match fetch.poll_ref() {
+                        Step::Done(Err(Refusal::HeaderDisallowedByPreflightResponse {
+                            name,
+                            ..
+                        })) => Some(name),
+                        Step::Send(out) if !out.is_preflight => None,
+                        other => panic!("unexpected {other:?}"),
+                    };
+                    assert_eq!(got, expected, "{long} long values, allowed {allowed:?}");
+                    refused_for_accept += usize::from(got.as_deref() == Some(&b"accept"[..]));
+                }
+            }
+        }
+        assert!(refused_for_accept >= 2, "{refused_for_accept}");
     }
 }

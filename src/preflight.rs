@@ -291,7 +291,9 @@ pub fn validate_preflight_response<'r>(
 
 /// [`validate_preflight_response`] with the actual request's CORS-unsafe
 /// header names reported by `for_each_unsafe` (`names_of_headers`: those
-/// of `actual.headers` under `profile`), the allowed methods and header
+/// of `actual.headers` under `profile`, and of any header the list is yet
+/// to be given that no rule here reads but step 7.7: the fetch counts its
+/// `Accept: */*` before appending it), the allowed methods and header
 /// names read into `lists` (empty: the caller's, so that they are not
 /// moved on the way).
 pub(crate) fn validate_into<'r>(
@@ -435,16 +437,29 @@ pub(crate) fn validate_into<'r>(
     // Step 7.7: checked without building the sorted list; on a failure the
     // first missing name in sorted order is reported.
     if check_names {
-        let mut missing = false;
-        for_each_unsafe(&mut |n| missing |= !listed(n));
-        if missing {
+        // The first missing name in sorted order, kept as the names go by.
+        let mut first_missing: Option<&[u8]> = None;
+        for_each_unsafe(&mut |n| {
+            if !listed(n) && first_missing.is_none_or(|m| header::cmp_ignore_case(n, m).is_lt()) {
+                first_missing = Some(n);
+            }
+        });
+        if let Some(first) = first_missing {
             if check_authorization && folded {
                 step_7_6()?;
             }
-            let name = unsafe_header_names(actual.headers, profile)
-                .into_iter()
-                .find(|n| !listed(n))
-                .unwrap_or_default();
+            // When the names are the headers' own, the first missing one
+            // is the one just found: `actual.headers` need not hold every
+            // header the names came from (the fetch's `Accept: */*` may be
+            // counted without being in the list).
+            let name = if names_of_headers {
+                first.to_ascii_lowercase()
+            } else {
+                unsafe_header_names(actual.headers, profile)
+                    .into_iter()
+                    .find(|n| !listed(n))
+                    .unwrap_or_default()
+            };
             return Err(Refusal::HeaderDisallowedByPreflightResponse {
                 name,
                 wildcard_not_applicable: include && header_star,

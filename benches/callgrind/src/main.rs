@@ -227,6 +227,13 @@ fn main() {
                 std::mem::size_of::<Step<crossorigin::OutgoingRef>>()
             );
         }
+        "parsetime" => {
+            for _ in 0..5 {
+                let t = std::time::Instant::now();
+                parse_region(n);
+                println!("{:.1} ns per parse", t.elapsed().as_nanos() as f64 / n as f64);
+            }
+        }
         "parse" => {
             parse_region(n);
         }

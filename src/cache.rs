@@ -3,9 +3,11 @@
 //! byte-serialized origin and URL, with credentials; expiry against a time
 //! passed in; a bound on records and memory; safe to share between threads.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::profile::{CacheKnobs, Eviction};
@@ -139,9 +141,14 @@ impl Entry {
     /// Whether the entry is still live at `now`, in nanoseconds.
     #[inline]
     fn live_at(&self, now: u64) -> bool {
+        self.expiry() > now
+    }
+
+    /// When the entry expires, in nanoseconds (saturating).
+    #[inline]
+    fn expiry(&self) -> u64 {
         self.stored
             .saturating_add(u64::from(self.max_age).saturating_mul(1_000_000_000))
-            > now
     }
 }
 
@@ -808,6 +815,165 @@ pub struct PreflightCache {
     knobs: CacheKnobs,
     hasher: foldhash::quality::RandomState,
     inner: Mutex<Inner>,
+    /// This cache among every cache of the process (for [`RECENT`]).
+    id: u64,
+    /// Counts the times the lock was taken: unchanged since a thread's
+    /// [`RECENT`] answer was given under the lock, the cache is as it was
+    /// then. Written only with the lock held.
+    generation: AtomicU64,
+}
+
+/// The ids of caches, from 1 (0: no cache).
+static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A thread's last positive answer of [`PreflightCache::covers_hashed`],
+/// given again without the lock while its cache is unchanged.
+///
+/// The answer is the same as a lookup would give: no operation has taken
+/// the lock since (the generation), so the records are as they were; the
+/// entries that answered are live while `now < until`, the earliest end of
+/// the live groups the walk read, and live entries only add matches (an
+/// earlier `now` too can only make more entries live). The lookup it
+/// stands for would only have set its record's last use to the newest
+/// tick, which that record already has: no lookup took a tick since.
+struct Recent {
+    /// The cache's id; 0 for none.
+    cache: u64,
+    generation: u64,
+    until: u64,
+    credentials: bool,
+    has_method: bool,
+    /// The lengths of the partition, origin, URL and method in `bytes`.
+    lens: [usize; 4],
+    /// Partition, origin, URL, method, then each name asked as its
+    /// length (4 bytes, little-endian), whether `*` may stand for it (one
+    /// byte), and itself.
+    bytes: Vec<u8>,
+}
+
+thread_local! {
+    static RECENT: RefCell<Recent> = const {
+        RefCell::new(Recent {
+            cache: 0,
+            generation: 0,
+            until: 0,
+            credentials: false,
+            has_method: false,
+            lens: [0; 4],
+            bytes: Vec::new(),
+        })
+    };
+}
+
+/// The most bytes a thread's [`Recent`] answer keeps (a larger question
+/// is not remembered).
+const RECENT_MAX_BYTES: usize = 4096;
+
+impl Recent {
+    /// Whether this is the answer to the question asked.
+    #[inline]
+    fn answers<'n, I: IntoIterator<Item = (&'n [u8], bool)>>(
+        &self,
+        key: &CacheKey<'_>,
+        method: Option<&[u8]>,
+        names: I,
+    ) -> bool {
+        let [p, o, u, m] = self.lens;
+        let method = method.unwrap_or_default();
+        if p != key.partition.len()
+            || o != key.origin.len()
+            || u != key.url.len()
+            || m != method.len()
+        {
+            return false;
+        }
+        let Some((asked, mut rest)) = self.bytes.split_at_checked(p + o + u + m) else {
+            return false;
+        };
+        let parts = [
+            key.partition.as_bytes(),
+            key.origin,
+            key.url.as_bytes(),
+            method,
+        ];
+        let mut at = asked;
+        for part in parts {
+            let Some((here, after)) = at.split_at_checked(part.len()) else {
+                return false;
+            };
+            if !crate::site::words_eq(here, part) {
+                return false;
+            }
+            at = after;
+        }
+        for (name, wildcard_applies) in names {
+            let Some((head, after)) = rest.split_first_chunk::<5>() else {
+                return false;
+            };
+            let [a, b, c, d, flag] = *head;
+            if u32::from_le_bytes([a, b, c, d]) as usize != name.len()
+                || (flag != 0) != wildcard_applies
+            {
+                return false;
+            }
+            let Some((stored, after)) = after.split_at_checked(name.len()) else {
+                return false;
+            };
+            if !crate::site::words_eq(stored, name) {
+                return false;
+            }
+            rest = after;
+        }
+        rest.is_empty()
+    }
+
+    /// Remembers a positive answer.
+    #[allow(clippy::too_many_arguments)]
+    fn remember<'n, I: IntoIterator<Item = (&'n [u8], bool)>>(
+        &mut self,
+        cache: u64,
+        generation: u64,
+        until: u64,
+        key: &CacheKey<'_>,
+        method: Option<&[u8]>,
+        credentials: bool,
+        names: I,
+    ) {
+        self.cache = 0;
+        let m = method.unwrap_or_default();
+        self.bytes.clear();
+        for part in [key.partition.as_bytes(), key.origin, key.url.as_bytes(), m] {
+            self.bytes.extend_from_slice(part);
+        }
+        for (name, wildcard_applies) in names {
+            let Ok(len) = u32::try_from(name.len()) else {
+                return;
+            };
+            self.bytes.extend_from_slice(&len.to_le_bytes());
+            self.bytes.push(u8::from(wildcard_applies));
+            self.bytes.extend_from_slice(name);
+            if self.bytes.len() > RECENT_MAX_BYTES {
+                return;
+            }
+        }
+        if self.bytes.len() > RECENT_MAX_BYTES {
+            return;
+        }
+        *self = Recent {
+            cache,
+            generation,
+            until,
+            credentials,
+            has_method: method.is_some(),
+            lens: [
+                key.partition.len(),
+                key.origin.len(),
+                key.url.len(),
+                m.len(),
+            ],
+            bytes: std::mem::take(&mut self.bytes),
+        };
+    }
 }
 
 /// Whether an entry stored with `stored` credentials serves a request with
@@ -846,6 +1012,8 @@ impl PreflightCache {
                 rng: 0x9E37_79B9_7F4A_7C15,
                 ..Inner::default()
             }),
+            id: NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -869,7 +1037,60 @@ impl PreflightCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the map inconsistent in
         // a way that matters for a cache: keep serving.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        let guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        // Before anything changes: a thread that still reads the previous
+        // generation asks a cache that is as it was (see `Recent`).
+        let next = self.generation.load(Ordering::Relaxed).wrapping_add(1);
+        self.generation.store(next, Ordering::Release);
+        guard
+    }
+
+    /// [`PreflightCache::covers_hashed`], asking the thread's last
+    /// positive answer first ([`PreflightCache::covered_recently`]): the
+    /// answer, and the key's hash when the lookup needed it (for storing
+    /// a preflight's answer under).
+    pub(crate) fn covers<'n, I: IntoIterator<Item = (&'n [u8], bool)>>(
+        &self,
+        key: &CacheKey<'_>,
+        method: Option<&[u8]>,
+        credentials: bool,
+        now: Duration,
+        names: impl Fn() -> I,
+    ) -> (bool, Option<u64>) {
+        if self.covered_recently(key, method, credentials, now, &names) {
+            return (true, None);
+        }
+        let hash = self.hash(key);
+        let covered = self.covers_hashed(hash, key, method, credentials, now, names);
+        (covered, Some(hash))
+    }
+
+    /// Whether the thread's last positive answer of
+    /// [`PreflightCache::covers_hashed`] answers this question and still
+    /// holds (see [`Recent`]): then the cache covers the request, found
+    /// without the lock or the key's hash. `false` says nothing.
+    pub(crate) fn covered_recently<'n, I: IntoIterator<Item = (&'n [u8], bool)>>(
+        &self,
+        key: &CacheKey<'_>,
+        method: Option<&[u8]>,
+        credentials: bool,
+        now: Duration,
+        names: impl FnOnce() -> I,
+    ) -> bool {
+        let generation = self.generation.load(Ordering::Acquire);
+        RECENT
+            .try_with(|r| {
+                let Ok(r) = r.try_borrow() else {
+                    return false;
+                };
+                r.cache == self.id
+                    && r.generation == generation
+                    && nanos(now) < r.until
+                    && r.credentials == credentials
+                    && r.has_method == method.is_some()
+                    && r.answers(key, method, names())
+            })
+            .unwrap_or(false)
     }
 
     /// Whether there is a method cache entry match
@@ -916,6 +1137,9 @@ impl PreflightCache {
     /// key's [`PreflightCache::hash`] given. The same answer as
     /// [`PreflightCache::method_match`] and [`PreflightCache::header_match`]
     /// asked in turn.
+    ///
+    /// A positive answer is kept for the thread ([`Recent`]), for
+    /// [`PreflightCache::covered_recently`].
     pub(crate) fn covers_hashed<'n, I: IntoIterator<Item = (&'n [u8], bool)>>(
         &self,
         hash: u64,
@@ -923,10 +1147,12 @@ impl PreflightCache {
         method: Option<&[u8]>,
         credentials: bool,
         now: Duration,
-        names: impl FnOnce() -> I,
+        names: impl Fn() -> I,
     ) -> bool {
         let k = &self.knobs;
-        self.with_record(hash, key, now, |r, tick, now| {
+        // The generation this answer is given in, and until when it holds.
+        let (mut generation, mut until) = (0, u64::MAX);
+        let covered = self.with_record(hash, key, now, |r, tick, now| {
             // One walk over the groups: whether one is live (else the record
             // has expired: as if absent), whether a live method entry whose
             // credentials fit answers the method, and the names of the live
@@ -943,6 +1169,7 @@ impl PreflightCache {
                     continue;
                 }
                 live = true;
+                until = until.min(e.expiry());
                 if !credentials_fit(e.credentials, credentials, k) {
                     continue;
                 }
@@ -977,8 +1204,25 @@ impl PreflightCache {
                     return false;
                 }
             }
+            generation = self.generation.load(Ordering::Relaxed);
             true
-        })
+        });
+        if covered {
+            let _ = RECENT.try_with(|r| {
+                if let Ok(mut r) = r.try_borrow_mut() {
+                    r.remember(
+                        self.id,
+                        generation,
+                        until,
+                        key,
+                        method,
+                        credentials,
+                        names(),
+                    );
+                }
+            });
+        }
+        covered
     }
 
     /// Calls `f` with the record for `key` (live or not), this lookup's
@@ -1485,6 +1729,169 @@ mod tests {
             }
         }
         assert_eq!(checked, 16_000);
+    }
+
+    /// A thread's last positive answer, given again without the lock
+    /// (`covers` through `covered_recently`), is the answer a lookup gives:
+    /// two caches under test and two references that see the same stores,
+    /// clears and evictions (a capacity of three records, least recently
+    /// used first), asked alternately on one thread, with time going
+    /// forward and back around expiry; the references are asked through
+    /// `method_match` and `header_match`, which never read the memo.
+    #[test]
+    fn recent_answer_is_the_lookup() {
+        let keys = [
+            ("", &b"https://a.example"[..], "https://b.example/x"),
+            ("", &b"https://a.example"[..], "https://b.example/y"),
+            ("p", &b"https://a.example"[..], "https://b.example/x"),
+            ("", &b"null"[..], "https://b.example/x"),
+            ("", &b"https://a.example"[..], "https://b.example/xy"),
+        ];
+        let methods: [&[u8]; 4] = [b"PUT", b"put", b"*", b"DELETE"];
+        let names: [&[u8]; 5] = [b"x-a", b"X-A", b"*", b"Authorization", b"x-b"];
+        let mut rng = crate::test_rng::Xorshift::new(0x9E37_79B9_7F4A_7C15);
+        let mut next = |n: usize| rng.below(n);
+        let (mut asked_total, mut recent) = (0, 0);
+        for round in 0..200 {
+            let k = CacheKnobs {
+                wildcards: round & 1 == 1,
+                credentials_exact: round & 2 == 2,
+                capacity: Some(3),
+                eviction: Eviction::ExpiredThenLeastRecentlyUsed,
+                ..crate::Profile::spec().cache
+            };
+            let tested = [PreflightCache::new(k), PreflightCache::new(k)];
+            let reference = [PreflightCache::new(k), PreflightCache::new(k)];
+            let mut now = 1_000u64;
+            for _ in 0..300 {
+                let c = next(2);
+                let (partition, origin, url) = keys[next(keys.len())];
+                let key = CacheKey {
+                    partition,
+                    origin,
+                    url,
+                };
+                now = match next(8) {
+                    0 => now.saturating_sub(20),
+                    1 => now + 61,
+                    2 | 3 => now + 5,
+                    _ => now,
+                };
+                let at = Duration::from_secs(now);
+                match next(10) {
+                    0..=2 => {
+                        let m: Vec<&[u8]> = (0..next(3)).map(|_| methods[next(4)]).collect();
+                        let h: Vec<&[u8]> = (0..next(4)).map(|_| names[next(5)]).collect();
+                        let credentials = next(2) == 1;
+                        let max_age = [0, 10, 60, 600][next(4)];
+                        for cache in [&tested[c], &reference[c]] {
+                            cache.store(&key, credentials, &m, &h, max_age, at);
+                        }
+                    }
+                    3 => {
+                        tested[c].clear(&key);
+                        reference[c].clear(&key);
+                    }
+                    _ => {
+                        let method = (next(4) > 0).then(|| methods[next(methods.len())]);
+                        let asked: Vec<(&[u8], bool)> = (0..next(4))
+                            .map(|_| (names[next(names.len())], next(3) > 0))
+                            .collect();
+                        let credentials = next(2) == 1;
+                        let r = &reference[c];
+                        let expected =
+                            |method: Option<&[u8]>, asked: &[(&[u8], bool)], credentials, at| {
+                                r.lookup(&key, at, |_, _| true)
+                                    && method
+                                        .is_none_or(|m| r.method_match(&key, m, credentials, at))
+                                    && asked
+                                        .iter()
+                                        .all(|&(n, w)| r.header_match(&key, n, credentials, w, at))
+                            };
+                        let mut ask = |method, asked: &[(&[u8], bool)], credentials, at| {
+                            let (got, hash) =
+                                tested[c].covers(&key, method, credentials, at, || {
+                                    asked.iter().copied()
+                                });
+                            assert_eq!(
+                                got,
+                                expected(method, asked, credentials, at),
+                                "{key:?} {method:?} {asked:?} {credentials} {at:?} {k:?}"
+                            );
+                            recent += usize::from(hash.is_none());
+                            asked_total += 1;
+                        };
+                        // Asked again at once: the second answer comes from
+                        // the memo when the first was positive; then later,
+                        // around the entries' expiry, and earlier.
+                        ask(method, &asked, credentials, at);
+                        for later in [0, 5, 9, 10, 11, 59, 61, 599, 601] {
+                            ask(method, &asked, credentials, at + Duration::from_secs(later));
+                        }
+                        ask(
+                            method,
+                            &asked,
+                            credentials,
+                            at.saturating_sub(Duration::from_secs(30)),
+                        );
+                        // Then questions that differ from it in one thing.
+                        ask(method, &asked, credentials, at);
+                        ask(method, &asked, !credentials, at);
+                        ask(method.xor(Some(b"PUT")), &asked, credentials, at);
+                        ask(Some(methods[next(methods.len())]), &asked, credentials, at);
+                        if let Some((i, _)) = asked.iter().enumerate().nth(next(4)) {
+                            let mut flipped = asked.clone();
+                            flipped[i].1 = !flipped[i].1;
+                            ask(method, &flipped, credentials, at);
+                            ask(method, &asked, credentials, at);
+                            ask(method, &asked[..i], credentials, at);
+                        }
+                        ask(method, &asked, credentials, at);
+                        let mut longer = asked.clone();
+                        longer.push((names[next(names.len())], next(2) == 1));
+                        ask(method, &longer, credentials, at);
+                    }
+                }
+            }
+        }
+        assert!(asked_total > 50_000, "{asked_total}");
+        assert!(recent > 5_000, "only {recent} answers from the memo");
+    }
+
+    /// A thread's last answer is its cache's: another cache whose lock
+    /// was taken as many times does not give it.
+    #[test]
+    fn recent_answer_is_one_caches() {
+        let k = crate::Profile::spec().cache;
+        let (x, y) = (PreflightCache::new(k), PreflightCache::new(k));
+        let key = CacheKey {
+            partition: "",
+            origin: b"https://a.example",
+            url: "https://b.example/x",
+        };
+        let other = CacheKey {
+            url: "https://b.example/y",
+            ..key
+        };
+        let t = Duration::from_secs(100);
+        x.store(&key, false, &[b"PUT"], &[b"x-a"], 600, t);
+        y.store(&other, false, &[b"PUT"], &[b"x-a"], 600, t);
+        let ask =
+            |c: &PreflightCache| c.covers(&key, Some(b"PUT"), false, t, || [(&b"x-a"[..], true)]);
+        assert!(ask(&x).0);
+        assert_eq!(y.len(), 1);
+        // Both locks were taken twice: the generations are alike.
+        assert_eq!(
+            x.generation.load(Ordering::Relaxed),
+            y.generation.load(Ordering::Relaxed)
+        );
+        assert_eq!(ask(&y), (false, Some(y.hash(&key))));
+        // A negative answer is not kept: the last positive one still is.
+        assert_eq!(ask(&x), (true, None));
+        // Once the lock is taken, the lookup answers again.
+        assert_eq!(x.len(), 1);
+        assert_eq!(ask(&x), (true, Some(x.hash(&key))));
+        assert_eq!(ask(&x), (true, None));
     }
 
     /// The quick way to a first record writes the same bytes as the general

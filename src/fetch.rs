@@ -712,7 +712,7 @@ impl Fetch<'_> {
                     self.unsafe_names = UnsafeNames::of(&self.headers, &self.policy.profile);
                 }
                 let (needed, hash) = self.preflight_needed();
-                self.preflight_hash = Some(hash);
+                self.preflight_hash = hash;
                 if needed {
                     self.state = State::AwaitPreflight;
                     return Ok(Some(Ready::Preflight));
@@ -725,8 +725,9 @@ impl Fetch<'_> {
 
     /// `fetch#http-fetch` step 3.1: whether the cache fails to cover the
     /// method or a CORS-unsafe header name, and the hash of the key it
-    /// looked up (for storing the preflight's answer under).
-    fn preflight_needed(&self) -> (bool, u64) {
+    /// looked up (for storing the preflight's answer under; `None` when
+    /// the thread's last answer was given again, without hashing).
+    fn preflight_needed(&self) -> (bool, Option<u64>) {
         let origin = self.preflight_origin();
         let key = CacheKey {
             partition: self.partition,
@@ -739,7 +740,6 @@ impl Fetch<'_> {
             !method::is_cors_safelisted_method(&self.method) || self.use_cors_preflight;
         // One cache lookup for the method and every CORS-unsafe name; the
         // key's hash is kept for storing the preflight's answer.
-        let hash = self.policy.cache.hash(&key);
         let method = method_needs.then_some(&self.method[..]);
         let with_wildcard = |name| {
             let wildcard_applies = profile.cache_wildcard_covers_authorization
@@ -747,10 +747,10 @@ impl Fetch<'_> {
             (name, wildcard_applies)
         };
         let cache = &self.policy.cache;
-        let covered = match (self.unsafe_names, &self.sticky_headers) {
+        let (covered, hash) = match (self.unsafe_names, &self.sticky_headers) {
             // The usual case: the names from the bits.
             (UnsafeNames::Bits(bits), None) => {
-                cache.covers_hashed(hash, &key, method, credentials, self.now, || {
+                cache.covers(&key, method, credentials, self.now, || {
                     UnsafeBits {
                         headers: self.headers.iter(),
                         bits,
@@ -761,7 +761,7 @@ impl Fetch<'_> {
             }
             _ => {
                 let names = self.unsafe_gathered();
-                cache.covers_hashed(hash, &key, method, credentials, self.now, || {
+                cache.covers(&key, method, credentials, self.now, || {
                     names.iter().copied().map(with_wildcard)
                 })
             }

@@ -518,7 +518,7 @@ fn remember_url_answer(memo: u64, host: &[u8], url: &url::Url, same_site: bool) 
 /// Byte equality, a word at a time (the last word overlapping the one
 /// before), without a `memcmp` call for the short strings compared here.
 #[inline(always)]
-fn words_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn words_eq(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if b.len() != n {
         return false;

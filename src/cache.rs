@@ -313,19 +313,18 @@ fn copy_name(dst: &mut [u8], src: &[u8]) {
     }
 }
 
-/// The bytes the names of lists take with their lengths, and the OR of
-/// their lengths (at least the longest, below [`LONG_NAME`] only when
-/// every name is): what [`Record::first`] needs before writing them.
-#[inline(always)]
+/// The bytes the names of lists take with their lengths (each below
+/// [`LONG_NAME`]), and the longest: what [`Record::first`] needs before
+/// writing lists too long for the stack.
 fn survey(lists: [&[&[u8]]; 2]) -> (usize, usize) {
-    let (mut bytes, mut lengths) = (0usize, 0usize);
+    let (mut bytes, mut longest) = (0usize, 0usize);
     for list in lists {
         for name in list {
             bytes += 1 + name.len();
-            lengths |= name.len();
+            longest = longest.max(name.len());
         }
     }
-    (bytes, lengths)
+    (bytes, longest)
 }
 
 /// A name's bit in the summary of [`push_first`]: from its length and
@@ -339,9 +338,9 @@ fn name_bit(name: &[u8]) -> u64 {
 /// Writes at the front of `out` for a first preflight a group of entries
 /// like `e`, one for each name of `list` that no earlier name answers
 /// (`answers(earlier, name)`; see [`Record::first`]), and leaves in `out`
-/// the bytes after it: the bytes [`Writer::push`] would write. Each name is
-/// shorter than [`LONG_NAME`], and all fit one group and `out`: the caller
-/// checks.
+/// the bytes after it: the bytes [`Writer::push`] would write. `None`
+/// when they do not fit `out`, or a name is [`LONG_NAME`] bytes or longer
+/// (then `out` is left as it was and nothing is said of its bytes).
 ///
 /// Names alike have the same length and first letter (in any case), so a
 /// 64-bit summary of the names before, kept while each is written, tells
@@ -355,27 +354,26 @@ fn push_first(
     e: Entry,
     list: &[&[u8]],
     answers: impl Fn(&[u8], &[u8]) -> bool,
-) {
+) -> Option<()> {
     if list.is_empty() {
-        return;
+        return Some(());
     }
-    let Some((head, rest)) = std::mem::take(out).split_first_chunk_mut::<GROUP_BYTES>() else {
-        return;
-    };
-    let room = rest.len();
+    let (head, rest) = std::mem::take(out).split_first_chunk_mut::<GROUP_BYTES>()?;
     // Where the next name goes in `rest`.
     let mut at = 0usize;
-    // Writes a name and its length at `at` (the caller made room for all:
-    // a name without room, which cannot be, would be left out).
+    // Writes a name and its length at `at`; false when they do not fit
+    // `rest` or the length does not fit its byte.
     let mut write = |at: &mut usize, name: &[u8]| {
-        if let Some((len, dst)) = rest
-            .get_mut(*at..*at + 1 + name.len())
-            .and_then(|d| d.split_first_mut())
-        {
-            // Below LONG_NAME: one byte of length.
-            *len = name.len() as u8;
-            copy_name(dst, name);
-            *at += 1 + name.len();
+        // Below LONG_NAME: one byte of length (`rest` is far shorter than
+        // `usize::MAX`: the sum does not overflow).
+        match rest.get_mut(*at..*at + 1 + name.len()) {
+            Some([len, dst @ ..]) if name.len() < usize::from(LONG_NAME) => {
+                *len = name.len() as u8;
+                copy_name(dst, name);
+                *at += 1 + name.len();
+                true
+            }
+            _ => false,
         }
     };
     let (mut seen, mut shared) = (0u64, 0u64);
@@ -383,10 +381,13 @@ fn push_first(
         let bit = name_bit(name);
         shared |= seen & bit;
         seen |= if name == b"*" { u64::MAX } else { bit };
-        write(&mut at, name);
+        if !write(&mut at, name) {
+            return None;
+        }
     }
     if shared != 0 {
-        // Two names may be alike (rare): the group written again.
+        // Two names may be alike (rare): the group written again, a part
+        // of what was written (which fit).
         at = 0;
         seen = 0;
         for (j, &name) in list.iter().enumerate() {
@@ -397,10 +398,45 @@ fn push_first(
             seen |= if name == b"*" { u64::MAX } else { bit };
         }
     }
-    let rest = rest.get_mut(at..).unwrap_or_default();
-    // At most MAX_GROUP_NAMES_BYTES.
-    *head = e.encode_group((room - rest.len()) as u32);
-    *out = rest;
+    if at > MAX_GROUP_NAMES_BYTES {
+        return None;
+    }
+    *head = e.encode_group(at as u32);
+    *out = rest.get_mut(at..)?;
+    Some(())
+}
+
+/// The room on the stack for the groups of a first preflight
+/// ([`Record::first`]): two group headers and about a dozen names. Longer
+/// lists are written in a buffer on the heap.
+const FIRST_GROUPS_BYTES: usize = 256;
+
+/// Writes at the front of `out` the groups of a first preflight's entries
+/// like `e` ([`Record::first`]), header names first; returns how many
+/// bytes they take, or `None` when they do not fit (see [`push_first`]).
+#[inline(always)]
+fn first_groups(
+    out: &mut [u8],
+    e: Entry,
+    credentials: bool,
+    methods: &[&[u8]],
+    header_names: &[&[u8]],
+    k: &CacheKnobs,
+) -> Option<usize> {
+    let room = out.len();
+    let mut rest = out;
+    // The same matches as a lookup; here `*` never stands for
+    // `Authorization`.
+    let e = Entry { header: true, ..e };
+    push_first(&mut rest, e, header_names, |n, h| {
+        let wildcard_applies = !crate::header::is_cors_non_wildcard_request_header_name(h);
+        e.answers_header(n, h, credentials, wildcard_applies, k)
+    })?;
+    let e = Entry { header: false, ..e };
+    push_first(&mut rest, e, methods, |n, m| {
+        e.answers_method(n, m, credentials, k)
+    })?;
+    Some(room - rest.len())
 }
 
 #[derive(Debug)]
@@ -457,43 +493,40 @@ impl Record {
         {
             return None;
         }
-        // Each name with its byte of length, unless one may be longer (the
-        // OR of the lengths is at least the longest).
-        let (names, lengths) = survey([methods, header_names]);
-        if lengths >= usize::from(LONG_NAME) || names > MAX_GROUP_NAMES_BYTES {
-            // Rare: the general way writes such names.
-            return None;
+        // The groups, written once on the stack; the record is then
+        // allocated at its size (an allocation not zeroed) and filled by
+        // copies.
+        let mut stack = [0u8; FIRST_GROUPS_BYTES];
+        let heap: Vec<u8>;
+        let groups: &[u8] = match first_groups(&mut stack, e, credentials, methods, header_names, k)
+        {
+            Some(used) => stack.get(..used)?,
+            None => {
+                // Rare: long lists, or names of 255 bytes and more. Each
+                // name with its byte of length, unless one is longer.
+                let (names, longest) = survey([methods, header_names]);
+                if longest >= usize::from(LONG_NAME) || names > MAX_GROUP_NAMES_BYTES {
+                    // The general way writes such names.
+                    return None;
+                }
+                let mut v = vec![0u8; 2 * GROUP_BYTES + names];
+                let used = first_groups(&mut v, e, credentials, methods, header_names, k)?;
+                v.truncate(used);
+                heap = v;
+                &heap
+            }
+        };
+        let (partition, origin, url) = (key.partition.as_bytes(), key.origin, key.url.as_bytes());
+        let mut data =
+            Vec::with_capacity(partition.len() + origin.len() + url.len() + groups.len());
+        // Most keys have no partition.
+        if !partition.is_empty() {
+            data.extend_from_slice(partition);
         }
-        // Room for every name in two groups; names alike are rare (when
-        // some are, the record shrinks to its size once written).
-        let size = key.partition.len() + key.origin.len() + key.url.len() + 2 * GROUP_BYTES + names;
-        // Written in place: a zeroed allocation costs less than a `Vec`'s
-        // bookkeeping for each name.
-        let mut data = vec![0u8; size].into_boxed_slice();
-        let mut out = &mut data[..];
-        for part in [key.partition.as_bytes(), key.origin, key.url.as_bytes()] {
-            let (dst, rest) = std::mem::take(&mut out).split_at_mut_checked(part.len())?;
-            dst.copy_from_slice(part);
-            out = rest;
-        }
-        // The same matches as a lookup; here `*` never stands for
-        // `Authorization`.
-        push_first(&mut out, e, header_names, |n, h| {
-            let wildcard_applies = !crate::header::is_cors_non_wildcard_request_header_name(h);
-            e.answers_header(n, h, credentials, wildcard_applies, k)
-        });
-        let e = Entry { header: false, ..e };
-        push_first(&mut out, e, methods, |n, m| {
-            e.answers_method(n, m, credentials, k)
-        });
-        // The room left by names alike (rare), or by an empty list.
-        if !out.is_empty() {
-            let used = size - out.len();
-            let mut v = data.into_vec();
-            v.truncate(used);
-            data = v.into_boxed_slice();
-        }
-        Some(Record::with_data(key, data, tick))
+        data.extend_from_slice(origin);
+        data.extend_from_slice(url);
+        data.extend_from_slice(groups);
+        Some(Record::with_data(key, data.into_boxed_slice(), tick))
     }
 
     /// A record for a key whose partition and origin are each shorter
@@ -1949,5 +1982,87 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The quick way to a first record writes the same bytes as the general
+    /// one over generated lists: short and long (past the room on the
+    /// stack, written on the heap), names alike in any case, `*`, empty
+    /// names, names of 255 bytes and more (left to the general way), with
+    /// every knob.
+    #[test]
+    fn first_record_is_the_general_update_generated() {
+        let key = CacheKey {
+            partition: "",
+            origin: b"https://a.example",
+            url: "https://b.example/x",
+        };
+        let long = [b'x'; 300];
+        let long_upper = [b'X'; 300];
+        let pool: Vec<&[u8]> = vec![
+            b"GET",
+            b"get",
+            b"PUT",
+            b"*",
+            b"",
+            b"x",
+            b"X",
+            b"x-a",
+            b"X-A",
+            b"y-a",
+            b"Authorization",
+            b"authorization",
+            b"Content-Type",
+            b"X-Requested-With",
+            b"x-requested-with",
+            b"If-None-Match",
+            b"a-header-name-of-forty-bytes-or-so-long",
+            &long[..17],
+            &long_upper[..17],
+            &long[..200],
+            &long[..254],
+            &long[..255],
+            &long[..300],
+            &long_upper[..254],
+        ];
+        let mut rng = crate::test_rng::Xorshift::new(0x9E37_79B9_7F4A_7C15);
+        let (mut quick_ways, mut past_stack) = (0, 0);
+        for round in 0..6000 {
+            let k = CacheKnobs {
+                wildcards: round & 1 == 1,
+                credentials_exact: round & 2 == 2,
+                ..crate::Profile::spec().cache
+            };
+            let credentials = round & 4 == 4;
+            // Mostly short lists; some long enough to leave the stack.
+            let list = |rng: &mut crate::test_rng::Xorshift| {
+                let n = if rng.below(4) == 0 {
+                    rng.below(40)
+                } else {
+                    rng.below(8)
+                };
+                // Mostly names below 32 bytes.
+                let from = if rng.below(8) == 0 { pool.len() } else { 19 };
+                (0..n).map(|_| pool[rng.below(from)]).collect::<Vec<_>>()
+            };
+            let m = list(&mut rng);
+            let h = list(&mut rng);
+            let max_age = [1, 600, u32::MAX][rng.below(3)];
+            let now = 1_000_000_000_000;
+            let quick = Record::first(&key, 1, credentials, &m, &h, max_age, now, &k);
+            let mut general = Record::new(&key, 1);
+            general.update(credentials, &m, &h, max_age, now, &k);
+            let short = m.iter().chain(&h).all(|n| n.len() < usize::from(LONG_NAME));
+            assert_eq!(quick.is_some(), short, "{m:?} {h:?}");
+            if let Some(quick) = quick {
+                assert_eq!(quick.data, general.data, "{m:?} {h:?} {k:?} {credentials}");
+                assert_eq!(quick.key_len, general.key_len);
+                quick_ways += 1;
+                past_stack += usize::from(quick.data.len() - quick.key_len > FIRST_GROUPS_BYTES);
+            }
+        }
+        assert!(
+            quick_ways > 4000 && past_stack > 100,
+            "{quick_ways} {past_stack}"
+        );
     }
 }

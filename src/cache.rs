@@ -530,6 +530,43 @@ impl Record {
     }
 
     /// A record for a key whose partition and origin are each shorter
+    /// than 64 KiB (the caller does not cache others), with the entries of
+    /// a first preflight: [`Record::first`] when `quick` and it applies,
+    /// else the general way.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn stored(
+        key: &CacheKey<'_>,
+        tick: u32,
+        credentials: bool,
+        methods: &[&[u8]],
+        header_names: &[&[u8]],
+        max_age: u32,
+        now: u64,
+        k: &CacheKnobs,
+        quick: bool,
+    ) -> Record {
+        let first = match quick {
+            true => Record::first(
+                key,
+                tick,
+                credentials,
+                methods,
+                header_names,
+                max_age,
+                now,
+                k,
+            ),
+            false => None,
+        };
+        first.unwrap_or_else(|| {
+            let mut r = Record::new(key, tick);
+            r.update(credentials, methods, header_names, max_age, now, k);
+            r
+        })
+    }
+
+    /// A record for a key whose partition and origin are each shorter
     /// than 64 KiB (the caller does not cache others), with no entries.
     fn new(key: &CacheKey<'_>, tick: u32) -> Record {
         let data = [key.partition.as_bytes(), key.origin, key.url.as_bytes()].concat();
@@ -1355,28 +1392,44 @@ impl PreflightCache {
             return;
         }
         let max_age = u32::try_from(max_age).unwrap_or(u32::MAX);
+        let mut guard = self.lock();
+        self.store_locked(
+            &mut guard,
+            hash,
+            key,
+            credentials,
+            methods,
+            header_names,
+            max_age,
+            now,
+            true,
+        );
+    }
+
+    /// [`PreflightCache::store_hashed`] of a key the cache takes, under
+    /// the lock, with `max_age` as a record keeps it. `quick` takes the
+    /// quick ways (a first record written by [`Record::first`], one probe
+    /// of the table where the cache has room); the tests compare them with
+    /// the general ways (`false`).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn store_locked(
+        &self,
+        inner: &mut Inner,
+        hash: u64,
+        key: &CacheKey<'_>,
+        credentials: bool,
+        methods: &[&[u8]],
+        header_names: &[&[u8]],
+        max_age: u32,
+        now: Duration,
+        quick: bool,
+    ) {
         let now_ns = nanos(now);
         let k = &self.knobs;
-        let mut guard = self.lock();
-        let inner = &mut *guard;
         let tick = inner.next_tick();
-        let existing = inner
-            .records
-            .get_mut(&hash)
-            .and_then(|b| b.iter_mut().find(|r| r.matches(key)));
-        if let Some(record) = existing {
-            let before = record.bytes();
-            record.last_used = tick;
-            record.update(credentials, methods, header_names, max_age, now_ns, k);
-            let after = record.bytes();
-            inner.bytes = inner.bytes.saturating_sub(before) + after;
-        } else {
-            if max_age == 0 {
-                // Entries that expire at once need no record.
-                return;
-            }
-            self.make_room(inner, now);
-            let record = Record::first(
+        let new_record = || {
+            Record::stored(
                 key,
                 tick,
                 credentials,
@@ -1385,12 +1438,57 @@ impl PreflightCache {
                 max_age,
                 now_ns,
                 k,
+                quick,
             )
-            .unwrap_or_else(|| {
-                let mut r = Record::new(key, tick);
-                r.update(credentials, methods, header_names, max_age, now_ns, k);
-                r
-            });
+        };
+        // The record for the key gets the entries (and `bytes` its new
+        // size).
+        let update = |record: &mut Record, bytes: &mut usize| {
+            let before = record.bytes();
+            record.last_used = tick;
+            record.update(credentials, methods, header_names, max_age, now_ns, k);
+            *bytes = bytes.saturating_sub(before) + record.bytes();
+        };
+        if quick && max_age != 0 && !self.full(inner) {
+            // The usual way: one probe of the table, whose entry then holds
+            // the record or takes a new one. The same as the general way
+            // below, where the cache has room (`make_room` does nothing)
+            // and the table is probed for the record, then for a slot.
+            match inner.records.entry(hash) {
+                std::collections::hash_map::Entry::Occupied(mut o) => {
+                    let bucket = o.get_mut();
+                    if let Some(record) = bucket.iter_mut().find(|r| r.matches(key)) {
+                        update(record, &mut inner.bytes);
+                    } else {
+                        let record = new_record();
+                        inner.bytes += record.bytes();
+                        inner.count += 1;
+                        bucket.rest.get_or_insert_with(Box::default).push(record);
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let record = new_record();
+                    inner.bytes += record.bytes();
+                    inner.count += 1;
+                    v.insert(Bucket {
+                        first: record,
+                        rest: None,
+                    });
+                }
+            }
+        } else if let Some(record) = inner
+            .records
+            .get_mut(&hash)
+            .and_then(|b| b.iter_mut().find(|r| r.matches(key)))
+        {
+            update(record, &mut inner.bytes);
+        } else {
+            if max_age == 0 {
+                // Entries that expire at once need no record.
+                return;
+            }
+            self.make_room(inner, now);
+            let record = new_record();
             inner.bytes += record.bytes();
             inner.count += 1;
             match inner.records.entry(hash) {
@@ -1982,6 +2080,131 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Everything of a cache's state, in the table's order: each slot's
+    /// hash and records (bytes, key lengths, last use), the count, the
+    /// bytes, the tick and the eviction generator.
+    #[allow(clippy::type_complexity)]
+    fn state(
+        cache: &PreflightCache,
+    ) -> (
+        Vec<(u64, Vec<(Box<[u8]>, usize, u16, u16, u32)>)>,
+        usize,
+        usize,
+        u32,
+        u64,
+    ) {
+        let inner = cache.lock();
+        let records = inner
+            .records
+            .iter()
+            .map(|(h, b)| {
+                let rs = b.iter().map(|r| {
+                    let lens = (r.key_len, r.partition_len, r.origin_len);
+                    (r.data.clone(), lens.0, lens.1, lens.2, r.last_used)
+                });
+                (*h, rs.collect())
+            })
+            .collect();
+        (records, inner.count, inner.bytes, inner.tick, inner.rng)
+    }
+
+    /// Storing the quick ways (a first record by `Record::first`, one probe
+    /// of the table) leaves a cache exactly as the general ways do, table
+    /// order included: over generated runs of stores and lookups, with
+    /// keys whose hashes collide, max-ages of 0, small capacities and
+    /// memory limits (both evictions), every knob.
+    #[test]
+    fn quick_store_is_the_general_store() {
+        let partitions = ["", "p"];
+        let origins: [&[u8]; 2] = [b"https://a.example", b"null"];
+        let urls = [
+            "https://b.example/x",
+            "https://b.example/y",
+            "https://c.example/",
+        ];
+        let methods: [&[u8]; 5] = [b"PUT", b"put", b"*", b"DELETE", b"GET"];
+        let names: [&[u8]; 6] = [
+            b"x-a",
+            b"X-A",
+            b"*",
+            b"Authorization",
+            b"x-b",
+            b"content-type",
+        ];
+        let mut rng = crate::test_rng::Xorshift::new(0x0DDB_1A5E_5BAD_5EED);
+        let (mut stores, mut collided, mut full) = ([0usize; 2], 0, 0);
+        for round in 0..300 {
+            let k = CacheKnobs {
+                wildcards: round & 1 == 1,
+                credentials_exact: round & 2 == 2,
+                capacity: [None, Some(1), Some(3), Some(6)][rng.below(4)],
+                memory_limit: [usize::MAX, 400, 1200][rng.below(3)],
+                eviction: if rng.below(2) == 0 {
+                    Eviction::ExpiredThenLeastRecentlyUsed
+                } else {
+                    Eviction::Random(1 + rng.below(2))
+                },
+                ..crate::Profile::spec().cache
+            };
+            let (quick, general) = (PreflightCache::new(k), PreflightCache::new(k));
+            // Hashes of the test's own (the caches' differ): in some runs
+            // few, so that keys collide.
+            let spread = [3u64, u64::MAX][rng.below(2)];
+            let mut now = Duration::from_secs(1_000);
+            for _ in 0..60 {
+                let key = CacheKey {
+                    partition: partitions[rng.below(2)],
+                    origin: origins[rng.below(2)],
+                    url: urls[rng.below(3)],
+                };
+                let hash = (key.partition.len() as u64 * 31
+                    + key.origin.len() as u64 * 7
+                    + key.url.len() as u64)
+                    .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                    % spread;
+                let credentials = rng.below(2) == 1;
+                now += Duration::from_secs([0, 1, 5, 30][rng.below(4)]);
+                if rng.below(3) == 0 {
+                    let method = (rng.below(4) > 0).then(|| methods[rng.below(5)]);
+                    let asked: Vec<(&[u8], bool)> = (0..rng.below(3))
+                        .map(|_| (names[rng.below(6)], rng.below(3) > 0))
+                        .collect();
+                    let covers = |c: &PreflightCache| {
+                        c.covers_hashed(hash, &key, method, credentials, now, || {
+                            asked.iter().copied()
+                        })
+                    };
+                    assert_eq!(covers(&quick), covers(&general));
+                } else {
+                    let m: Vec<&[u8]> = (0..rng.below(4)).map(|_| methods[rng.below(5)]).collect();
+                    let h: Vec<&[u8]> = (0..rng.below(4)).map(|_| names[rng.below(6)]).collect();
+                    let max_age = [0, 1, 10, 600][rng.below(4)];
+                    for (cache, q) in [(&quick, true), (&general, false)] {
+                        let mut inner = cache.lock();
+                        cache.store_locked(
+                            &mut inner,
+                            hash,
+                            &key,
+                            credentials,
+                            &m,
+                            &h,
+                            max_age,
+                            now,
+                            q,
+                        );
+                    }
+                    stores[usize::from(max_age != 0)] += 1;
+                }
+                assert_eq!(state(&quick), state(&general), "{k:?}");
+                let inner = quick.lock();
+                collided += usize::from(inner.records.values().any(|b| b.len() > 1));
+                full += usize::from(quick.full(&inner));
+            }
+        }
+        assert!(stores[0] > 1000 && stores[1] > 3000, "{stores:?}");
+        assert!(collided > 1000 && full > 1000, "{collided} {full}");
     }
 
     /// The quick way to a first record writes the same bytes as the general

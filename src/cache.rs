@@ -313,19 +313,18 @@ fn copy_name(dst: &mut [u8], src: &[u8]) {
     }
 }
 
-/// The bytes the names of lists take with their lengths, and the OR of
-/// their lengths (at least the longest, below [`LONG_NAME`] only when
-/// every name is): what [`Record::first`] needs before writing them.
-#[inline(always)]
+/// The bytes the names of lists take with their lengths (each below
+/// [`LONG_NAME`]), and the longest: what [`Record::first`] needs before
+/// writing lists too long for the stack.
 fn survey(lists: [&[&[u8]]; 2]) -> (usize, usize) {
-    let (mut bytes, mut lengths) = (0usize, 0usize);
+    let (mut bytes, mut longest) = (0usize, 0usize);
     for list in lists {
         for name in list {
             bytes += 1 + name.len();
-            lengths |= name.len();
+            longest = longest.max(name.len());
         }
     }
-    (bytes, lengths)
+    (bytes, longest)
 }
 
 /// A name's bit in the summary of [`push_first`]: from its length and
@@ -339,9 +338,9 @@ fn name_bit(name: &[u8]) -> u64 {
 /// Writes at the front of `out` for a first preflight a group of entries
 /// like `e`, one for each name of `list` that no earlier name answers
 /// (`answers(earlier, name)`; see [`Record::first`]), and leaves in `out`
-/// the bytes after it: the bytes [`Writer::push`] would write. Each name is
-/// shorter than [`LONG_NAME`], and all fit one group and `out`: the caller
-/// checks.
+/// the bytes after it: the bytes [`Writer::push`] would write. `None`
+/// when they do not fit `out`, or a name is [`LONG_NAME`] bytes or longer
+/// (then `out` is left as it was and nothing is said of its bytes).
 ///
 /// Names alike have the same length and first letter (in any case), so a
 /// 64-bit summary of the names before, kept while each is written, tells
@@ -355,27 +354,26 @@ fn push_first(
     e: Entry,
     list: &[&[u8]],
     answers: impl Fn(&[u8], &[u8]) -> bool,
-) {
+) -> Option<()> {
     if list.is_empty() {
-        return;
+        return Some(());
     }
-    let Some((head, rest)) = std::mem::take(out).split_first_chunk_mut::<GROUP_BYTES>() else {
-        return;
-    };
-    let room = rest.len();
+    let (head, rest) = std::mem::take(out).split_first_chunk_mut::<GROUP_BYTES>()?;
     // Where the next name goes in `rest`.
     let mut at = 0usize;
-    // Writes a name and its length at `at` (the caller made room for all:
-    // a name without room, which cannot be, would be left out).
+    // Writes a name and its length at `at`; false when they do not fit
+    // `rest` or the length does not fit its byte.
     let mut write = |at: &mut usize, name: &[u8]| {
-        if let Some((len, dst)) = rest
-            .get_mut(*at..*at + 1 + name.len())
-            .and_then(|d| d.split_first_mut())
-        {
-            // Below LONG_NAME: one byte of length.
-            *len = name.len() as u8;
-            copy_name(dst, name);
-            *at += 1 + name.len();
+        // Below LONG_NAME: one byte of length (`rest` is far shorter than
+        // `usize::MAX`: the sum does not overflow).
+        match rest.get_mut(*at..*at + 1 + name.len()) {
+            Some([len, dst @ ..]) if name.len() < usize::from(LONG_NAME) => {
+                *len = name.len() as u8;
+                copy_name(dst, name);
+                *at += 1 + name.len();
+                true
+            }
+            _ => false,
         }
     };
     let (mut seen, mut shared) = (0u64, 0u64);
@@ -383,10 +381,13 @@ fn push_first(
         let bit = name_bit(name);
         shared |= seen & bit;
         seen |= if name == b"*" { u64::MAX } else { bit };
-        write(&mut at, name);
+        if !write(&mut at, name) {
+            return None;
+        }
     }
     if shared != 0 {
-        // Two names may be alike (rare): the group written again.
+        // Two names may be alike (rare): the group written again, a part
+        // of what was written (which fit).
         at = 0;
         seen = 0;
         for (j, &name) in list.iter().enumerate() {
@@ -397,10 +398,45 @@ fn push_first(
             seen |= if name == b"*" { u64::MAX } else { bit };
         }
     }
-    let rest = rest.get_mut(at..).unwrap_or_default();
-    // At most MAX_GROUP_NAMES_BYTES.
-    *head = e.encode_group((room - rest.len()) as u32);
-    *out = rest;
+    if at > MAX_GROUP_NAMES_BYTES {
+        return None;
+    }
+    *head = e.encode_group(at as u32);
+    *out = rest.get_mut(at..)?;
+    Some(())
+}
+
+/// The room on the stack for the groups of a first preflight
+/// ([`Record::first`]): two group headers and about a dozen names. Longer
+/// lists are written in a buffer on the heap.
+const FIRST_GROUPS_BYTES: usize = 256;
+
+/// Writes at the front of `out` the groups of a first preflight's entries
+/// like `e` ([`Record::first`]), header names first; returns how many
+/// bytes they take, or `None` when they do not fit (see [`push_first`]).
+#[inline(always)]
+fn first_groups(
+    out: &mut [u8],
+    e: Entry,
+    credentials: bool,
+    methods: &[&[u8]],
+    header_names: &[&[u8]],
+    k: &CacheKnobs,
+) -> Option<usize> {
+    let room = out.len();
+    let mut rest = out;
+    // The same matches as a lookup; here `*` never stands for
+    // `Authorization`.
+    let e = Entry { header: true, ..e };
+    push_first(&mut rest, e, header_names, |n, h| {
+        let wildcard_applies = !crate::header::is_cors_non_wildcard_request_header_name(h);
+        e.answers_header(n, h, credentials, wildcard_applies, k)
+    })?;
+    let e = Entry { header: false, ..e };
+    push_first(&mut rest, e, methods, |n, m| {
+        e.answers_method(n, m, credentials, k)
+    })?;
+    Some(room - rest.len())
 }
 
 #[derive(Debug)]
@@ -457,43 +493,77 @@ impl Record {
         {
             return None;
         }
-        // Each name with its byte of length, unless one may be longer (the
-        // OR of the lengths is at least the longest).
-        let (names, lengths) = survey([methods, header_names]);
-        if lengths >= usize::from(LONG_NAME) || names > MAX_GROUP_NAMES_BYTES {
-            // Rare: the general way writes such names.
-            return None;
+        // The groups, written once on the stack; the record is then
+        // allocated at its size (an allocation not zeroed) and filled by
+        // copies.
+        let mut stack = [0u8; FIRST_GROUPS_BYTES];
+        let heap: Vec<u8>;
+        let groups: &[u8] = match first_groups(&mut stack, e, credentials, methods, header_names, k)
+        {
+            Some(used) => stack.get(..used)?,
+            None => {
+                // Rare: long lists, or names of 255 bytes and more. Each
+                // name with its byte of length, unless one is longer.
+                let (names, longest) = survey([methods, header_names]);
+                if longest >= usize::from(LONG_NAME) || names > MAX_GROUP_NAMES_BYTES {
+                    // The general way writes such names.
+                    return None;
+                }
+                let mut v = vec![0u8; 2 * GROUP_BYTES + names];
+                let used = first_groups(&mut v, e, credentials, methods, header_names, k)?;
+                v.truncate(used);
+                heap = v;
+                &heap
+            }
+        };
+        let (partition, origin, url) = (key.partition.as_bytes(), key.origin, key.url.as_bytes());
+        let mut data =
+            Vec::with_capacity(partition.len() + origin.len() + url.len() + groups.len());
+        // Most keys have no partition.
+        if !partition.is_empty() {
+            data.extend_from_slice(partition);
         }
-        // Room for every name in two groups; names alike are rare (when
-        // some are, the record shrinks to its size once written).
-        let size = key.partition.len() + key.origin.len() + key.url.len() + 2 * GROUP_BYTES + names;
-        // Written in place: a zeroed allocation costs less than a `Vec`'s
-        // bookkeeping for each name.
-        let mut data = vec![0u8; size].into_boxed_slice();
-        let mut out = &mut data[..];
-        for part in [key.partition.as_bytes(), key.origin, key.url.as_bytes()] {
-            let (dst, rest) = std::mem::take(&mut out).split_at_mut_checked(part.len())?;
-            dst.copy_from_slice(part);
-            out = rest;
-        }
-        // The same matches as a lookup; here `*` never stands for
-        // `Authorization`.
-        push_first(&mut out, e, header_names, |n, h| {
-            let wildcard_applies = !crate::header::is_cors_non_wildcard_request_header_name(h);
-            e.answers_header(n, h, credentials, wildcard_applies, k)
-        });
-        let e = Entry { header: false, ..e };
-        push_first(&mut out, e, methods, |n, m| {
-            e.answers_method(n, m, credentials, k)
-        });
-        // The room left by names alike (rare), or by an empty list.
-        if !out.is_empty() {
-            let used = size - out.len();
-            let mut v = data.into_vec();
-            v.truncate(used);
-            data = v.into_boxed_slice();
-        }
-        Some(Record::with_data(key, data, tick))
+        data.extend_from_slice(origin);
+        data.extend_from_slice(url);
+        data.extend_from_slice(groups);
+        Some(Record::with_data(key, data.into_boxed_slice(), tick))
+    }
+
+    /// A record for a key whose partition and origin are each shorter
+    /// than 64 KiB (the caller does not cache others), with the entries of
+    /// a first preflight: [`Record::first`] when `quick` and it applies,
+    /// else the general way.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn stored(
+        key: &CacheKey<'_>,
+        tick: u32,
+        credentials: bool,
+        methods: &[&[u8]],
+        header_names: &[&[u8]],
+        max_age: u32,
+        now: u64,
+        k: &CacheKnobs,
+        quick: bool,
+    ) -> Record {
+        let first = match quick {
+            true => Record::first(
+                key,
+                tick,
+                credentials,
+                methods,
+                header_names,
+                max_age,
+                now,
+                k,
+            ),
+            false => None,
+        };
+        first.unwrap_or_else(|| {
+            let mut r = Record::new(key, tick);
+            r.update(credentials, methods, header_names, max_age, now, k);
+            r
+        })
     }
 
     /// A record for a key whose partition and origin are each shorter
@@ -1322,28 +1392,44 @@ impl PreflightCache {
             return;
         }
         let max_age = u32::try_from(max_age).unwrap_or(u32::MAX);
+        let mut guard = self.lock();
+        self.store_locked(
+            &mut guard,
+            hash,
+            key,
+            credentials,
+            methods,
+            header_names,
+            max_age,
+            now,
+            true,
+        );
+    }
+
+    /// [`PreflightCache::store_hashed`] of a key the cache takes, under
+    /// the lock, with `max_age` as a record keeps it. `quick` takes the
+    /// quick ways (a first record written by [`Record::first`], one probe
+    /// of the table where the cache has room); the tests compare them with
+    /// the general ways (`false`).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn store_locked(
+        &self,
+        inner: &mut Inner,
+        hash: u64,
+        key: &CacheKey<'_>,
+        credentials: bool,
+        methods: &[&[u8]],
+        header_names: &[&[u8]],
+        max_age: u32,
+        now: Duration,
+        quick: bool,
+    ) {
         let now_ns = nanos(now);
         let k = &self.knobs;
-        let mut guard = self.lock();
-        let inner = &mut *guard;
         let tick = inner.next_tick();
-        let existing = inner
-            .records
-            .get_mut(&hash)
-            .and_then(|b| b.iter_mut().find(|r| r.matches(key)));
-        if let Some(record) = existing {
-            let before = record.bytes();
-            record.last_used = tick;
-            record.update(credentials, methods, header_names, max_age, now_ns, k);
-            let after = record.bytes();
-            inner.bytes = inner.bytes.saturating_sub(before) + after;
-        } else {
-            if max_age == 0 {
-                // Entries that expire at once need no record.
-                return;
-            }
-            self.make_room(inner, now);
-            let record = Record::first(
+        let new_record = || {
+            Record::stored(
                 key,
                 tick,
                 credentials,
@@ -1352,12 +1438,57 @@ impl PreflightCache {
                 max_age,
                 now_ns,
                 k,
+                quick,
             )
-            .unwrap_or_else(|| {
-                let mut r = Record::new(key, tick);
-                r.update(credentials, methods, header_names, max_age, now_ns, k);
-                r
-            });
+        };
+        // The record for the key gets the entries (and `bytes` its new
+        // size).
+        let update = |record: &mut Record, bytes: &mut usize| {
+            let before = record.bytes();
+            record.last_used = tick;
+            record.update(credentials, methods, header_names, max_age, now_ns, k);
+            *bytes = bytes.saturating_sub(before) + record.bytes();
+        };
+        if quick && max_age != 0 && !self.full(inner) {
+            // The usual way: one probe of the table, whose entry then holds
+            // the record or takes a new one. The same as the general way
+            // below, where the cache has room (`make_room` does nothing)
+            // and the table is probed for the record, then for a slot.
+            match inner.records.entry(hash) {
+                std::collections::hash_map::Entry::Occupied(mut o) => {
+                    let bucket = o.get_mut();
+                    if let Some(record) = bucket.iter_mut().find(|r| r.matches(key)) {
+                        update(record, &mut inner.bytes);
+                    } else {
+                        let record = new_record();
+                        inner.bytes += record.bytes();
+                        inner.count += 1;
+                        bucket.rest.get_or_insert_with(Box::default).push(record);
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let record = new_record();
+                    inner.bytes += record.bytes();
+                    inner.count += 1;
+                    v.insert(Bucket {
+                        first: record,
+                        rest: None,
+                    });
+                }
+            }
+        } else if let Some(record) = inner
+            .records
+            .get_mut(&hash)
+            .and_then(|b| b.iter_mut().find(|r| r.matches(key)))
+        {
+            update(record, &mut inner.bytes);
+        } else {
+            if max_age == 0 {
+                // Entries that expire at once need no record.
+                return;
+            }
+            self.make_room(inner, now);
+            let record = new_record();
             inner.bytes += record.bytes();
             inner.count += 1;
             match inner.records.entry(hash) {
@@ -1949,5 +2080,212 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Everything of a cache's state, in the table's order: each slot's
+    /// hash and records (bytes, key lengths, last use), the count, the
+    /// bytes, the tick and the eviction generator.
+    #[allow(clippy::type_complexity)]
+    fn state(
+        cache: &PreflightCache,
+    ) -> (
+        Vec<(u64, Vec<(Box<[u8]>, usize, u16, u16, u32)>)>,
+        usize,
+        usize,
+        u32,
+        u64,
+    ) {
+        let inner = cache.lock();
+        let records = inner
+            .records
+            .iter()
+            .map(|(h, b)| {
+                let rs = b.iter().map(|r| {
+                    let lens = (r.key_len, r.partition_len, r.origin_len);
+                    (r.data.clone(), lens.0, lens.1, lens.2, r.last_used)
+                });
+                (*h, rs.collect())
+            })
+            .collect();
+        (records, inner.count, inner.bytes, inner.tick, inner.rng)
+    }
+
+    /// Storing the quick ways (a first record by `Record::first`, one probe
+    /// of the table) leaves a cache exactly as the general ways do, table
+    /// order included: over generated runs of stores and lookups, with
+    /// keys whose hashes collide, max-ages of 0, small capacities and
+    /// memory limits (both evictions), every knob.
+    #[test]
+    fn quick_store_is_the_general_store() {
+        let partitions = ["", "p"];
+        let origins: [&[u8]; 2] = [b"https://a.example", b"null"];
+        let urls = [
+            "https://b.example/x",
+            "https://b.example/y",
+            "https://c.example/",
+        ];
+        let methods: [&[u8]; 5] = [b"PUT", b"put", b"*", b"DELETE", b"GET"];
+        let names: [&[u8]; 6] = [
+            b"x-a",
+            b"X-A",
+            b"*",
+            b"Authorization",
+            b"x-b",
+            b"content-type",
+        ];
+        let mut rng = crate::test_rng::Xorshift::new(0x0DDB_1A5E_5BAD_5EED);
+        let (mut stores, mut collided, mut full) = ([0usize; 2], 0, 0);
+        for round in 0..300 {
+            let k = CacheKnobs {
+                wildcards: round & 1 == 1,
+                credentials_exact: round & 2 == 2,
+                capacity: [None, Some(1), Some(3), Some(6)][rng.below(4)],
+                memory_limit: [usize::MAX, 400, 1200][rng.below(3)],
+                eviction: if rng.below(2) == 0 {
+                    Eviction::ExpiredThenLeastRecentlyUsed
+                } else {
+                    Eviction::Random(1 + rng.below(2))
+                },
+                ..crate::Profile::spec().cache
+            };
+            let (quick, general) = (PreflightCache::new(k), PreflightCache::new(k));
+            // Hashes of the test's own (the caches' differ): in some runs
+            // few, so that keys collide.
+            let spread = [3u64, u64::MAX][rng.below(2)];
+            let mut now = Duration::from_secs(1_000);
+            for _ in 0..60 {
+                let key = CacheKey {
+                    partition: partitions[rng.below(2)],
+                    origin: origins[rng.below(2)],
+                    url: urls[rng.below(3)],
+                };
+                let hash = (key.partition.len() as u64 * 31
+                    + key.origin.len() as u64 * 7
+                    + key.url.len() as u64)
+                    .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                    % spread;
+                let credentials = rng.below(2) == 1;
+                now += Duration::from_secs([0, 1, 5, 30][rng.below(4)]);
+                if rng.below(3) == 0 {
+                    let method = (rng.below(4) > 0).then(|| methods[rng.below(5)]);
+                    let asked: Vec<(&[u8], bool)> = (0..rng.below(3))
+                        .map(|_| (names[rng.below(6)], rng.below(3) > 0))
+                        .collect();
+                    let covers = |c: &PreflightCache| {
+                        c.covers_hashed(hash, &key, method, credentials, now, || {
+                            asked.iter().copied()
+                        })
+                    };
+                    assert_eq!(covers(&quick), covers(&general));
+                } else {
+                    let m: Vec<&[u8]> = (0..rng.below(4)).map(|_| methods[rng.below(5)]).collect();
+                    let h: Vec<&[u8]> = (0..rng.below(4)).map(|_| names[rng.below(6)]).collect();
+                    let max_age = [0, 1, 10, 600][rng.below(4)];
+                    for (cache, q) in [(&quick, true), (&general, false)] {
+                        let mut inner = cache.lock();
+                        cache.store_locked(
+                            &mut inner,
+                            hash,
+                            &key,
+                            credentials,
+                            &m,
+                            &h,
+                            max_age,
+                            now,
+                            q,
+                        );
+                    }
+                    stores[usize::from(max_age != 0)] += 1;
+                }
+                assert_eq!(state(&quick), state(&general), "{k:?}");
+                let inner = quick.lock();
+                collided += usize::from(inner.records.values().any(|b| b.len() > 1));
+                full += usize::from(quick.full(&inner));
+            }
+        }
+        assert!(stores[0] > 1000 && stores[1] > 3000, "{stores:?}");
+        assert!(collided > 1000 && full > 1000, "{collided} {full}");
+    }
+
+    /// The quick way to a first record writes the same bytes as the general
+    /// one over generated lists: short and long (past the room on the
+    /// stack, written on the heap), names alike in any case, `*`, empty
+    /// names, names of 255 bytes and more (left to the general way), with
+    /// every knob.
+    #[test]
+    fn first_record_is_the_general_update_generated() {
+        let key = CacheKey {
+            partition: "",
+            origin: b"https://a.example",
+            url: "https://b.example/x",
+        };
+        let long = [b'x'; 300];
+        let long_upper = [b'X'; 300];
+        let pool: Vec<&[u8]> = vec![
+            b"GET",
+            b"get",
+            b"PUT",
+            b"*",
+            b"",
+            b"x",
+            b"X",
+            b"x-a",
+            b"X-A",
+            b"y-a",
+            b"Authorization",
+            b"authorization",
+            b"Content-Type",
+            b"X-Requested-With",
+            b"x-requested-with",
+            b"If-None-Match",
+            b"a-header-name-of-forty-bytes-or-so-long",
+            &long[..17],
+            &long_upper[..17],
+            &long[..200],
+            &long[..254],
+            &long[..255],
+            &long[..300],
+            &long_upper[..254],
+        ];
+        let mut rng = crate::test_rng::Xorshift::new(0x9E37_79B9_7F4A_7C15);
+        let (mut quick_ways, mut past_stack) = (0, 0);
+        for round in 0..6000 {
+            let k = CacheKnobs {
+                wildcards: round & 1 == 1,
+                credentials_exact: round & 2 == 2,
+                ..crate::Profile::spec().cache
+            };
+            let credentials = round & 4 == 4;
+            // Mostly short lists; some long enough to leave the stack.
+            let list = |rng: &mut crate::test_rng::Xorshift| {
+                let n = if rng.below(4) == 0 {
+                    rng.below(40)
+                } else {
+                    rng.below(8)
+                };
+                // Mostly names below 32 bytes.
+                let from = if rng.below(8) == 0 { pool.len() } else { 19 };
+                (0..n).map(|_| pool[rng.below(from)]).collect::<Vec<_>>()
+            };
+            let m = list(&mut rng);
+            let h = list(&mut rng);
+            let max_age = [1, 600, u32::MAX][rng.below(3)];
+            let now = 1_000_000_000_000;
+            let quick = Record::first(&key, 1, credentials, &m, &h, max_age, now, &k);
+            let mut general = Record::new(&key, 1);
+            general.update(credentials, &m, &h, max_age, now, &k);
+            let short = m.iter().chain(&h).all(|n| n.len() < usize::from(LONG_NAME));
+            assert_eq!(quick.is_some(), short, "{m:?} {h:?}");
+            if let Some(quick) = quick {
+                assert_eq!(quick.data, general.data, "{m:?} {h:?} {k:?} {credentials}");
+                assert_eq!(quick.key_len, general.key_len);
+                quick_ways += 1;
+                past_stack += usize::from(quick.data.len() - quick.key_len > FIRST_GROUPS_BYTES);
+            }
+        }
+        assert!(
+            quick_ways > 4000 && past_stack > 100,
+            "{quick_ways} {past_stack}"
+        );
     }
 }

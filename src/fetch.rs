@@ -1541,6 +1541,10 @@ impl Serialized {
                     let mut bytes = [0u8; SERIALIZED_INLINE];
                     let mut at = 0;
                     for part in [scheme, b"://", host, &port[..port_len], b"/"] {
+                        if part.is_empty() {
+                            // No `memcpy` call for no bytes.
+                            continue;
+                        }
                         bytes[at..at + part.len()].copy_from_slice(part);
                         at += part.len();
                     }

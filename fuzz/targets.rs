@@ -729,16 +729,33 @@ pub fn driver(data: &[u8]) {
     let routes: Vec<Route> = input.routes.iter().map(|r| r.build(&origin)).collect();
     let policy = Policy::new(profile);
     let now = Duration::from_secs(1_000_000);
+    let later = input
+        .later
+        .map(|later| now + Duration::from_secs(u64::from(later)));
+    // A replica fetched the same way first, whose last fetch finds its
+    // cache by the lookup itself: its lock was taken since, and the
+    // thread's last answer is then `policy`'s.
+    let replica = later.map(|at| {
+        let replica = Policy::new(profile);
+        drive(&replica, request.clone(), &routes, now);
+        drive(&replica, request.clone(), &routes, at);
+        let _ = replica.cache().len();
+        replica
+    });
     let trace = drive(&policy, request.clone(), &routes, now);
     check_trace(&request, &trace);
-    if let Some(later) = input.later {
-        let trace = drive(
-            &policy,
-            request.clone(),
-            &routes,
-            now + Duration::from_secs(u64::from(later)),
-        );
+    if let (Some(at), Some(replica)) = (later, replica) {
+        drive(&policy, request.clone(), &routes, at);
+        // Asked again at once: the thread's last answer, given again when
+        // it holds, answers as the lookup does.
+        let trace = drive(&policy, request.clone(), &routes, at);
         check_trace(&request, &trace);
+        let looked_up = drive(&replica, request.clone(), &routes, at);
+        assert_eq!(format!("{:?}", trace.sent), format!("{:?}", looked_up.sent));
+        assert_eq!(
+            format!("{:?}", trace.result),
+            format!("{:?}", looked_up.result)
+        );
     }
     let result = scenario::run_fetch(&Policy::new(profile), request, &routes, now);
     check_result_json(&result);

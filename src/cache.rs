@@ -867,7 +867,9 @@ struct Inner {
 }
 
 /// The CORS-preflight cache. `Send + Sync`: one cache serves every fetch of
-/// a [`Policy`](crate::Policy), from any thread.
+/// a [`Policy`](crate::Policy), from any thread. A lock guards the records;
+/// a thread that asks a fetch's question again while nothing has taken the
+/// lock since its last positive answer gets that answer without the lock.
 ///
 /// ```
 /// use std::time::Duration;

@@ -1540,14 +1540,17 @@ impl Serialized {
                 if len < SERIALIZED_INLINE {
                     let mut bytes = [0u8; SERIALIZED_INLINE];
                     let mut at = 0;
-                    for part in [scheme, b"://", host, &port[..port_len], b"/"] {
-                        if part.is_empty() {
-                            // No `memcpy` call for no bytes.
-                            continue;
-                        }
+                    for part in [scheme, b"://", host] {
                         bytes[at..at + part.len()].copy_from_slice(part);
                         at += part.len();
                     }
+                    // The port, when there is one (no `memcpy` call for no
+                    // bytes), then `/`.
+                    if port_len > 0 {
+                        bytes[at..at + port_len].copy_from_slice(&port[..port_len]);
+                        at += port_len;
+                    }
+                    bytes[at] = b'/';
                     return Serialized::Inline {
                         len: len as u8,
                         bytes,

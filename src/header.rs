@@ -1035,7 +1035,12 @@ pub struct RangeBound<'a>(&'a [u8]);
 
 impl RangeBound<'_> {
     fn cmp_value(&self, other: &RangeBound<'_>) -> std::cmp::Ordering {
-        self.0.len().cmp(&other.0.len()).then(self.0.cmp(other.0))
+        match self.0.len().cmp(&other.0.len()) {
+            // No `memcmp` of no bytes (see `origin::short_eq`).
+            std::cmp::Ordering::Equal if self.0.is_empty() => std::cmp::Ordering::Equal,
+            std::cmp::Ordering::Equal => self.0.cmp(other.0),
+            unequal => unequal,
+        }
     }
 
     /// The value, if it fits in a `u64`.

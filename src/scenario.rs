@@ -474,6 +474,11 @@ pub fn result_json<'a>(
 /// A URL as a request carries it: without userinfo (a browser turns it
 /// into `Authorization`, or drops it) and without fragment.
 fn wire_url(url: &Url) -> String {
+    if url.username().is_empty() && url.password().is_none() && url.fragment().is_none() {
+        // As it is: no copy, and no comparison of two empty names (which
+        // costs this machine's libc ~76 ns, see `origin::short_eq`).
+        return url.as_str().to_owned();
+    }
     let mut u = url.clone();
     let _ = u.set_username("");
     let _ = u.set_password(None);

@@ -1991,6 +1991,44 @@ mod tests {
         assert!(recent > 5_000, "only {recent} answers from the memo");
     }
 
+    /// Threads sharing one cache: each stores, asks and clears its own
+    /// key while the others change theirs, and always gets the answer of
+    /// its own last change (its clear is never answered by its memo), and
+    /// a key stored once and never changed is always covered.
+    #[test]
+    fn recent_answers_under_threads() {
+        let cache = PreflightCache::new(crate::Profile::spec().cache);
+        let t = Duration::from_secs(100);
+        let shared = CacheKey {
+            partition: "",
+            origin: b"https://a.example",
+            url: "https://b.example/shared",
+        };
+        cache.store(&shared, false, &[b"PUT"], &[b"x-a"], 600, t);
+        let urls: Vec<String> = (0..4).map(|i| format!("https://b.example/{i}")).collect();
+        std::thread::scope(|scope| {
+            for url in &urls {
+                let cache = &cache;
+                scope.spawn(move || {
+                    let key = CacheKey { url, ..shared };
+                    let ask = |key: &CacheKey<'_>| {
+                        cache
+                            .covers(key, Some(b"PUT"), false, t, || [(&b"x-a"[..], true)])
+                            .0
+                    };
+                    for _ in 0..2_000 {
+                        cache.store(&key, false, &[b"PUT"], &[b"x-a"], 600, t);
+                        assert!(ask(&shared));
+                        assert!(ask(&key));
+                        assert!(ask(&key));
+                        cache.clear(&key);
+                        assert!(!ask(&key));
+                    }
+                });
+            }
+        });
+    }
+
     /// A thread's last answer is its cache's: another cache whose lock
     /// was taken as many times does not give it.
     #[test]

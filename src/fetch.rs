@@ -1580,25 +1580,54 @@ impl Serialized {
 
 /// Writes a number's decimal digits at the start of `out`; returns how
 /// many (at most 20; fewer if `out` is shorter).
-pub(crate) fn write_decimal(mut n: u64, out: &mut [u8]) -> usize {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+pub(crate) fn write_decimal(n: u64, out: &mut [u8]) -> usize {
+    let mut count = 1;
+    let mut rest = n / 10;
+    while rest > 0 {
+        count += 1;
+        rest /= 10;
     }
-    let count = (digits.len() - i).min(out.len());
-    out[..count].copy_from_slice(&digits[i..i + count]);
+    // Written in place from the last digit (no copy through a buffer);
+    // when `out` is shorter, the first digits that fit.
+    let mut n = n;
+    for _ in out.len()..count {
+        n /= 10;
+    }
+    let count = count.min(out.len());
+    for d in out[..count].iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
     count
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `write_decimal` writes what `format!` does, cut to the room given.
+    #[test]
+    fn write_decimal_is_format() {
+        let mut numbers = vec![0, 1, 9, 10, 99, 100, 65_535, u64::MAX, u64::MAX - 1];
+        numbers.extend((0..20).map(|e| 10u64.pow(e)));
+        numbers.extend((1..20).map(|e| 10u64.pow(e) - 1));
+        let mut rng = crate::test_rng::Xorshift::new(0x5DEE_CE66_D1CE_4E5B);
+        numbers.extend((0..2_000).map(|_| {
+            let high = rng.below(1 << 32) as u64;
+            let low = rng.below(1 << 32) as u64;
+            (high << 32 | low) >> rng.below(64)
+        }));
+        for n in numbers {
+            let text = n.to_string();
+            for room in [0, 1, 2, 5, 19, 20, 25] {
+                let mut out = [b'x'; 25];
+                let count = write_decimal(n, &mut out[..room]);
+                let expected = &text.as_bytes()[..text.len().min(room)];
+                assert_eq!(&out[..count], expected, "{n} in {room}");
+                assert!(out[count..].iter().all(|&b| b == b'x'), "{n} in {room}");
+            }
+        }
+    }
 
     /// The unsafe names a fetch reads from its bits, with the `Accept: */*`
     /// it added kept out of the script's list, are those of the whole list

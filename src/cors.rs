@@ -83,8 +83,8 @@ pub(crate) fn cors_check_found(
     if !include && first == b"*" {
         return Ok(());
     }
-    // Step 4.
-    if first != origin {
+    // Step 4 (compared without a `memcmp` call: see `origin::short_eq`).
+    if !crate::site::words_eq(first, origin) {
         return Err(classify_mismatch(first, origin, include));
     }
     // Step 5.

@@ -343,7 +343,7 @@ pub(crate) fn validate_into<'r>(
     // Read straight into the caller's lists (no copy of them later).
     let (mut method_listed, mut method_star) = (false, false);
     let mut on_method = |t: &'r [u8]| {
-        method_listed |= t == actual.method;
+        method_listed |= crate::origin::short_eq(t, actual.method);
         method_star |= t == b"*";
         if let Some(slot) = lists.methods.get_mut(lists.n_methods) {
             *slot = t;

@@ -210,6 +210,7 @@ impl Policy {
             },
             result: checked.err().map(Err),
             last: None,
+            scan: ResponseScan::default(),
             now,
             preflights: 0,
             requests: 0,
@@ -501,10 +502,13 @@ pub struct Fetch<'p> {
     state: State,
     /// The result, once the fetch is over and until it is polled.
     result: Option<Result<FilteredResponse, Refusal>>,
-    /// The response that ends the fetch and the scan of its headers, once
-    /// received and until polled: it is filtered into the poll's answer,
-    /// so the filtered response is built where it is returned.
-    last: Option<(Response, ResponseScan)>,
+    /// The response that ends the fetch, once received and until polled:
+    /// it is filtered into the poll's answer, so the filtered response is
+    /// built where it is returned.
+    last: Option<Response>,
+    /// The scan of the last response received (of `last`, once there is
+    /// one), written in place (see [`ResponseScan::fill`]).
+    scan: ResponseScan,
     now: Duration,
     preflights: u32,
     requests: u32,
@@ -613,8 +617,8 @@ impl Fetch<'_> {
                     self.fail(Refusal::NetworkFailure);
                 }
                 State::Done => {
-                    if let Some((response, scan)) = self.last.take() {
-                        return Step::Done(Ok(self.filter_last(response, &scan)));
+                    if let Some(response) = self.last.take() {
+                        return Step::Done(Ok(self.filter_last(response)));
                     }
                     return Step::Done(self.result.take().unwrap_or(Err(Refusal::NetworkFailure)));
                 }
@@ -898,18 +902,18 @@ impl Fetch<'_> {
         }
         // One pass over the names finds what the CORS check and the CORS
         // filter read.
-        let scan = if self.tainting != ResponseTainting::Opaque {
-            ResponseScan::of(&response.headers)
-        } else {
-            ResponseScan::default()
-        };
+        self.scan = ResponseScan::default();
+        if self.tainting != ResponseTainting::Opaque {
+            self.scan.fill(&response.headers);
+        }
+        let scan = &self.scan;
         // fetch#http-fetch: the CORS check, on every response including redirects.
         if self.tainting == ResponseTainting::Cors {
             if let Err(e) = crate::cors::cors_check_scanned(
                 self.serialized_origin(),
                 self.credentials,
                 &response.headers,
-                &scan,
+                scan,
             ) {
                 return self.fail(Refusal::CorsCheck(e));
             }
@@ -926,10 +930,10 @@ impl Fetch<'_> {
                 let location = response.headers.get(b"location");
                 match location.as_deref() {
                     None if knobs.redirect_needs_location => {
-                        return self.finish_with(response, &scan);
+                        return self.finish_with(response);
                     }
                     Some([]) if knobs.empty_location == EmptyLocation::NoRedirect => {
-                        return self.finish_with(response, &scan);
+                        return self.finish_with(response);
                     }
                     Some([]) if knobs.empty_location == EmptyLocation::Fails => {
                         return self.fail(Refusal::InvalidRedirectLocation {
@@ -948,32 +952,32 @@ impl Fetch<'_> {
                 _ => {
                     return match self.redirect(&response) {
                         Ok(true) => self.state = State::MainFetch,
-                        Ok(false) => self.finish_with(response, &scan),
+                        Ok(false) => self.finish_with(response),
                         Err(e) => self.fail(e),
                     };
                 }
             }
         }
-        self.finish_with(response, &scan);
+        self.finish_with(response);
     }
 
     /// Ends the fetch with `response` (scanned): what the script sees is
     /// its filtered response ([`Fetch::filter_last`], when polled).
-    fn finish_with(&mut self, response: Response, scan: &ResponseScan) {
+    fn finish_with(&mut self, response: Response) {
         self.state = State::Done;
-        self.last = Some((response, *scan));
+        self.last = Some(response);
     }
 
-    /// The filtered response of the response that ended the fetch; the
-    /// current URL moves into it.
+    /// The filtered response of the response that ended the fetch (with
+    /// its scan, `self.scan`); the current URL moves into it.
     #[inline(always)]
-    fn filter_last(&mut self, response: Response, scan: &ResponseScan) -> FilteredResponse {
+    fn filter_last(&mut self, response: Response) -> FilteredResponse {
         let url_list_len = self.url_list_len();
         let url = self.take_current_url();
         response::filter_scanned(
             self.tainting,
             response,
-            scan,
+            &self.scan,
             url,
             url_list_len,
             self.credentials,

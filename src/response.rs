@@ -421,45 +421,42 @@ impl Found {
 impl ResponseScan {
     #[inline]
     pub(crate) fn of(headers: &HeaderList) -> ResponseScan {
-        let (mut allow_origin, mut expose_headers) = (Found::default(), Found::default());
-        let (mut safelisted, mut forbidden) = (0u64, 0u64);
-        let (mut allow_origin_bits, mut expose_headers_bits) = (0u64, 0u64);
-        let mut others = [0u32; OTHERS_MAX];
-        let mut other_count = 0usize;
+        let mut scan = ResponseScan::default();
+        scan.fill(headers);
+        scan
+    }
+
+    /// Scans `headers` into `self` (which must be empty, as `default`
+    /// makes it), written where it is kept: a scan copied right after it
+    /// was written reads its bytes back while their stores are still in
+    /// flight (the 4-byte `others` read by 16-byte loads), which costs
+    /// the fetch more than the scan.
+    #[inline]
+    pub(crate) fn fill(&mut self, headers: &HeaderList) {
         // The header's bit among the first 64 (0 past them).
         let mut bit = 1u64;
         headers.for_each_name_at(|pos, name| {
             match NameKind::of(name) {
-                NameKind::Safelisted => safelisted |= bit,
-                NameKind::Forbidden => forbidden |= bit,
+                NameKind::Safelisted => self.safelisted |= bit,
+                NameKind::Forbidden => self.forbidden |= bit,
                 NameKind::AllowOrigin => {
-                    allow_origin.add(pos);
-                    allow_origin_bits |= bit;
+                    self.allow_origin.add(pos);
+                    self.allow_origin_bits |= bit;
                 }
                 NameKind::ExposeHeaders => {
-                    expose_headers.add(pos);
-                    expose_headers_bits |= bit;
+                    self.expose_headers.add(pos);
+                    self.expose_headers_bits |= bit;
                 }
                 NameKind::Other => {
                     // Cut to 16 bits each: see `other_names`.
                     let start = (pos + HeaderList::NAME_OFFSET) as u32 & 0xffff;
                     let len = name.len() as u32 & 0xffff;
-                    others[other_count % OTHERS_MAX] = start << 16 | len;
-                    other_count += 1;
+                    self.others[self.other_count % OTHERS_MAX] = start << 16 | len;
+                    self.other_count += 1;
                 }
             }
             bit <<= 1;
         });
-        ResponseScan {
-            allow_origin,
-            expose_headers,
-            safelisted,
-            forbidden,
-            allow_origin_bits,
-            expose_headers_bits,
-            others,
-            other_count,
-        }
     }
 
     /// The names of the headers of other names ([`NameKind::Other`]), as

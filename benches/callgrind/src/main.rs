@@ -85,20 +85,41 @@ fn run_fetch(
     }
 }
 
+/// One fetch of each request, with `pre` as the preflight's answer and
+/// `ok` as the request's. As the benchmark: inputs cloned from templates
+/// 4 at a time just before they run.
 #[inline(never)]
-fn timed_region(
-    policy: &Policy,
-    reqs: Vec<Request>,
-    pres: Vec<Option<Response>>,
-    oks: Vec<Response>,
-) {
-    // As the benchmark: inputs cloned from templates 4 at a time just before they run.
+fn timed_region(policy: &Policy, reqs: &[Request], pre: &Option<Response>, ok: &Response) {
     let mut chunk = Vec::with_capacity(4);
-    for i in 0..reqs.len() {
-        chunk.push((reqs[i].clone(), pres[0].clone(), oks[0].clone()));
+    for (i, req) in reqs.iter().enumerate() {
+        chunk.push((req.clone(), pre.clone(), ok.clone()));
         if chunk.len() == 4 || i + 1 == reqs.len() {
             run_chunk(policy, &mut chunk);
         }
+    }
+}
+
+/// `n` preflighted PUTs to distinct URLs: each misses the cache until
+/// [`clear`] forgets it.
+fn distinct_puts(n: usize) -> Vec<Request> {
+    (0..n)
+        .map(|i| {
+            preflighted_request(
+                "PUT",
+                &format!("https://api.example.com/v1/items/{i}?fields=name,price"),
+            )
+        })
+        .collect()
+}
+
+/// Forgets what the cache holds for these requests.
+fn clear(policy: &Policy, reqs: &[Request]) {
+    for r in reqs {
+        policy.cache().clear(&CacheKey {
+            partition: "",
+            origin: PAGE_ORIGIN.as_bytes(),
+            url: r.url.as_str(),
+        });
     }
 }
 
@@ -136,19 +157,10 @@ fn main() {
                 .with_header("Accept", "application/json");
             let r = run_fetch(&policy, request.clone(), None, Some(cors_response()));
             assert_eq!(r.0.unwrap().status, 200);
-            let reqs = (0..n).map(|_| request.clone()).collect();
-            let oks = (0..n).map(|_| cors_response()).collect();
-            timed_region(&policy, reqs, (0..n).map(|_| None).collect(), oks);
+            timed_region(&policy, &vec![request; n], &None, &cors_response());
         }
         "miss" => {
-            let pool: Vec<Request> = (0..n)
-                .map(|i| {
-                    preflighted_request(
-                        "PUT",
-                        &format!("https://api.example.com/v1/items/{i}?fields=name,price"),
-                    )
-                })
-                .collect();
+            let pool = distinct_puts(n);
             let r = run_fetch(
                 &policy,
                 preflighted_request("PUT", "https://api.example.com/warm"),
@@ -157,16 +169,8 @@ fn main() {
             );
             assert_eq!(r.1, 1);
             r.0.unwrap();
-            let pres = (0..n).map(|_| Some(preflight_response())).collect();
-            let oks = (0..n).map(|_| ok.clone()).collect();
-            timed_region(&policy, pool.clone(), pres, oks);
-            for r in &pool {
-                policy.cache().clear(&CacheKey {
-                    partition: "",
-                    origin: PAGE_ORIGIN.as_bytes(),
-                    url: r.url.as_str(),
-                });
-            }
+            timed_region(&policy, &pool, &Some(preflight_response()), &ok);
+            clear(&policy, &pool);
         }
         "hit" => {
             let request = preflighted_request("PUT", API_URL);
@@ -180,38 +184,17 @@ fn main() {
             let r = run_fetch(&policy, request.clone(), None, Some(ok.clone()));
             assert_eq!(r.1, 0);
             r.0.unwrap();
-            let reqs = (0..n).map(|_| request.clone()).collect();
-            let oks = (0..n).map(|_| ok.clone()).collect();
-            timed_region(&policy, reqs, (0..n).map(|_| None).collect(), oks);
+            timed_region(&policy, &vec![request; n], &None, &ok);
         }
         "missloop" => {
             // For a sampling profiler (perf record): the benchmark's miss
             // loop, `n` rounds of 4096 distinct URLs cleared after each.
             let size: usize = std::env::var("POOL").map_or(4096, |v| v.parse().unwrap());
-            let pool: Vec<Request> = (0..size)
-                .map(|i| {
-                    preflighted_request(
-                        "PUT",
-                        &format!("https://api.example.com/v1/items/{i}?fields=name,price"),
-                    )
-                })
-                .collect();
-            let pre = preflight_response();
-            let mut chunk = Vec::with_capacity(4);
+            let pool = distinct_puts(size);
+            let pre = Some(preflight_response());
             for _ in 0..n {
-                for (i, req) in pool.iter().enumerate() {
-                    chunk.push((req.clone(), Some(pre.clone()), ok.clone()));
-                    if chunk.len() == 4 || i + 1 == pool.len() {
-                        run_chunk(&policy, &mut chunk);
-                    }
-                }
-                for r in &pool {
-                    policy.cache().clear(&CacheKey {
-                        partition: "",
-                        origin: PAGE_ORIGIN.as_bytes(),
-                        url: r.url.as_str(),
-                    });
-                }
+                timed_region(&policy, &pool, &pre, &ok);
+                clear(&policy, &pool);
             }
         }
         "sizes" => {
@@ -231,7 +214,10 @@ fn main() {
             for _ in 0..5 {
                 let t = std::time::Instant::now();
                 parse_region(n);
-                println!("{:.1} ns per parse", t.elapsed().as_nanos() as f64 / n as f64);
+                println!(
+                    "{:.1} ns per parse",
+                    t.elapsed().as_nanos() as f64 / n as f64
+                );
             }
         }
         "parse" => {

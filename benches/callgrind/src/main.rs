@@ -7,6 +7,9 @@
 //! is not. `parse` counts `url::Url::parse` of the same URL.
 //!
 //! Usage: `crossorigin-callgrind simple|miss|hit|parse|sizes N`; see `run.sh`.
+//! `misstime N` times the miss loop alone beside a parse (pools of `$POOL`
+//! URLs); `interfere N` times a hit fetch, a preflight validation, and
+//! both in turn (the whole costs more than its parts: see the README).
 //! `missloop N` repeats the benchmark's miss loop N times (4096 URLs, or
 //! `$POOL`, cleared after each round) for a sampling profiler: build with
 //! `RUSTFLAGS="-C force-frame-pointers=yes"`, then `perf record -e cpu-clock
@@ -195,6 +198,84 @@ fn main() {
             for _ in 0..n {
                 timed_region(&policy, &pool, &pre, &ok);
                 clear(&policy, &pool);
+            }
+        }
+        "misstime" => {
+            // Wall time per fetch of the miss loop only (no clears), for
+            // pools of $POOL distinct URLs, beside a parse.
+            let size: usize = std::env::var("POOL").map_or(4096, |v| v.parse().unwrap());
+            let pool = distinct_puts(size);
+            let pre = Some(preflight_response());
+            for _ in 0..5 {
+                let mut took = std::time::Duration::ZERO;
+                for _ in 0..n {
+                    let t = std::time::Instant::now();
+                    timed_region(&policy, &pool, &pre, &ok);
+                    took += t.elapsed();
+                    clear(&policy, &pool);
+                }
+                let t = std::time::Instant::now();
+                parse_region(size * n);
+                let p = t.elapsed();
+                println!(
+                    "pool {size}: {:.1} ns per fetch, {:.1} per parse, ratio {:.2}",
+                    took.as_nanos() as f64 / (size * n) as f64,
+                    p.as_nanos() as f64 / (size * n) as f64,
+                    took.as_secs_f64() / p.as_secs_f64()
+                );
+            }
+        }
+        "interfere" => {
+            // Time of a hit fetch, of a preflight validation, and of both
+            // in turn: is the sum of the parts the whole?
+            use crossorigin::preflight::{ActualRequest, validate_preflight_response};
+            let request = preflighted_request("PUT", API_URL);
+            let _ = run_fetch(
+                &policy,
+                request.clone(),
+                Some(preflight_response()),
+                Some(ok.clone()),
+            );
+            let pre = preflight_response();
+            let actual = ActualRequest {
+                method: b"PUT",
+                headers: &request.headers,
+                credentials: crossorigin::CredentialsMode::SameOrigin,
+                use_cors_preflight: false,
+                origin: PAGE_ORIGIN.as_bytes(),
+            };
+            assert!(validate_preflight_response(&actual, &pre, &profile).is_ok());
+            let inputs: Vec<(Request, Response)> =
+                (0..n).map(|_| (request.clone(), ok.clone())).collect();
+            for _ in 0..3 {
+                let mut inp = inputs.clone();
+                let t = std::time::Instant::now();
+                for (req, res) in inp.drain(..) {
+                    let _ = black_box(run_fetch(&policy, req, None, Some(res)));
+                }
+                let a = t.elapsed().as_nanos() as f64 / n as f64;
+                let t = std::time::Instant::now();
+                for _ in 0..n {
+                    black_box(
+                        validate_preflight_response(black_box(&actual), black_box(&pre), &profile)
+                            .is_ok(),
+                    );
+                }
+                let b = t.elapsed().as_nanos() as f64 / n as f64;
+                let mut inp = inputs.clone();
+                let t = std::time::Instant::now();
+                for (req, res) in inp.drain(..) {
+                    let _ = black_box(run_fetch(&policy, req, None, Some(res)));
+                    black_box(
+                        validate_preflight_response(black_box(&actual), black_box(&pre), &profile)
+                            .is_ok(),
+                    );
+                }
+                let c = t.elapsed().as_nanos() as f64 / n as f64;
+                println!(
+                    "hit {a:.1} + validate {b:.1} = {:.1}; together {c:.1}",
+                    a + b
+                );
             }
         }
         "sizes" => {

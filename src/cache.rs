@@ -1393,6 +1393,10 @@ impl PreflightCache {
             // Not cached: the request is simply preflighted again.
             return;
         }
+        if max_age == 0 && !self.knobs.zero_max_age_updates {
+            // The profile leaves the cache as it was.
+            return;
+        }
         let max_age = u32::try_from(max_age).unwrap_or(u32::MAX);
         let mut guard = self.lock();
         self.store_locked(

@@ -643,6 +643,9 @@ impl Fetch<'_> {
         self.result = Some(result);
     }
 
+    /// Ends the fetch with a refusal that came after a request was sent
+    /// (a response, or the failure to get one), clearing the preflight
+    /// cache entries where the standard or the profile says so.
     fn fail(&mut self, refusal: Refusal) {
         let knobs = &self.policy.profile.fetch;
         let clears = if self.in_preflight {
@@ -650,7 +653,12 @@ impl Fetch<'_> {
         } else {
             knobs.clear_cache_after_actual_failure
         };
-        if self.preflight_branch && clears {
+        // Outside the preflight branch only where the profile says so:
+        // a CORS request (tainting `cors`) refused after it was sent.
+        let clears_outside = !self.preflight_branch
+            && knobs.clear_cache_outside_preflight_branch
+            && self.tainting == ResponseTainting::Cors;
+        if (self.preflight_branch && clears) || clears_outside {
             // fetch#main-fetch: a network error in the preflight branch
             // clears the cache entries for the request.
             self.policy.cache.clear(&CacheKey {
@@ -1300,7 +1308,8 @@ impl Fetch<'_> {
             headers = HeaderList::from_spare(spare::take());
         }
         headers.clear();
-        preflight::write_preflight_headers(&mut headers, &self.method, |names| {
+        let dedup = self.policy.profile.fetch.request_header_names_deduplicated;
+        preflight::write_preflight_headers(&mut headers, &self.method, dedup, |names| {
             self.for_each_unsafe(|n| names.push(n))
         });
         self.out = headers;

@@ -25,17 +25,20 @@ use crate::response::{Response, is_ok_status, is_redirect_status};
 /// ```
 pub fn preflight_headers(method: &[u8], headers: &HeaderList, profile: &Profile) -> HeaderList {
     let mut out = HeaderList::with_capacity(8, 256);
-    write_preflight_headers(&mut out, method, |names| {
+    let dedup = profile.fetch.request_header_names_deduplicated;
+    write_preflight_headers(&mut out, method, dedup, |names| {
         crate::request::for_each_unsafe_header(headers, profile, |n| names.push(n))
     });
     out
 }
 
 /// [`preflight_headers`], appended to `out`, with the CORS-unsafe names
-/// pushed by `for_each_unsafe`.
+/// pushed by `for_each_unsafe` (each once, or as often as pushed: see
+/// `FetchKnobs::request_header_names_deduplicated`).
 pub(crate) fn write_preflight_headers<'a>(
     out: &mut HeaderList,
     method: &[u8],
+    dedup: bool,
     for_each_unsafe: impl FnOnce(&mut crate::request::NameStack<'a>),
 ) {
     out.append("Accept", "*/*");
@@ -44,7 +47,7 @@ pub(crate) fn write_preflight_headers<'a>(
     let before = out.mark();
     let mut any = false;
     out.append_with(b"Access-Control-Request-Headers", |buf| {
-        any = crate::request::write_names_sorted(for_each_unsafe, buf);
+        any = crate::request::write_names_sorted(for_each_unsafe, buf, dedup);
     });
     if !any {
         out.truncate_to(before);

@@ -36,6 +36,15 @@ pub struct CacheKnobs {
     /// requests too. Firefox: yes, its cache key holds the credentials
     /// flag (recorded: `cache/credentialed-entry-serves-uncredentialed`).
     pub credentials_exact: bool,
+    /// Whether a preflight whose max-age reads as 0 still updates the
+    /// cache: the standard sets every matching entry's max-age to 0 (so
+    /// they end) and creates entries that end at once
+    /// (`fetch#cors-preflight-fetch-0`, the last steps). Firefox: no, the
+    /// cache is left as it was, so an earlier entry keeps its longer
+    /// max-age (gecko's `nsCORSPreflightListener::AddResultToCache`
+    /// returns before touching the cache when the age is 0; recorded in
+    /// Firefox ESR 153: `cache/later-preflight-shortens-existing-entry`).
+    pub zero_max_age_updates: bool,
     /// The most cache records (one per origin, URL, credentials and
     /// partition); `None` is unbounded apart from [`CacheKnobs::memory_limit`].
     pub capacity: Option<usize>,
@@ -63,6 +72,14 @@ pub struct FetchKnobs {
     /// Whether a failed preflight clears them (`fetch#main-fetch`: yes).
     /// WebKit: no, an earlier entry still answers the next request.
     pub clear_cache_after_failed_preflight: bool,
+    /// Whether a CORS request outside the preflight branch (a simple
+    /// one) clears the entries for the origin and URL too, when its
+    /// response fails the CORS check or it ends in a network error; the
+    /// standard clears them only in the preflight branch. Firefox: yes,
+    /// gecko's `nsCORSListenerProxy::OnStartRequest` removes them whenever
+    /// a cross-origin request is not approved (recorded in Firefox ESR
+    /// 153: `cache/simple-request-failure-does-not-clear`).
+    pub clear_cache_outside_preflight_branch: bool,
     /// A non-CORS request that is not `GET`/`HEAD` sends `Origin: null`
     /// when its referrer policy would hide the origin
     /// (`fetch#append-a-request-origin-header`). Chromium: no, it sends the
@@ -126,6 +143,14 @@ pub struct FetchKnobs {
     /// Firefox: no such total (recorded in Firefox ESR 153:
     /// `decision/headers/safelisted-total-over-1024-makes-all-safelisted-names-unsafe`).
     pub safelisted_total_limit: bool,
+    /// Whether a preflight's `Access-Control-Request-Headers` names each
+    /// CORS-unsafe name once (`fetch#cors-unsafe-request-header-names`
+    /// makes them a sorted, lower-case set). Firefox: no, it lists a name
+    /// once for each header of the request that has it, sorted and lower
+    /// case (gecko gathers the unsafe names header by header; recorded in
+    /// Firefox ESR 153: `decision/headers/names-lowercased-sorted-deduplicated`
+    /// sends `x-alpha,x-alpha,x-mid,x-zeta`).
+    pub request_header_names_deduplicated: bool,
 }
 
 /// What a redirect whose `Location` is empty does.
@@ -145,6 +170,7 @@ impl FetchKnobs {
     pub const SPEC: FetchKnobs = FetchKnobs {
         clear_cache_after_actual_failure: true,
         clear_cache_after_failed_preflight: true,
+        clear_cache_outside_preflight_branch: false,
         origin_null_by_referrer_policy: true,
         origin_null_after_cross_origin_redirect: false,
         redirect_needs_location: false,
@@ -158,12 +184,14 @@ impl FetchKnobs {
         preflighted_redirect_becomes_get: false,
         repreflight_after_redirect: false,
         safelisted_total_limit: true,
+        request_header_names_deduplicated: true,
     };
 
     /// Chromium 156, as recorded.
     pub const CHROMIUM: FetchKnobs = FetchKnobs {
         clear_cache_after_actual_failure: false,
         clear_cache_after_failed_preflight: true,
+        clear_cache_outside_preflight_branch: false,
         origin_null_by_referrer_policy: false,
         origin_null_after_cross_origin_redirect: true,
         redirect_needs_location: true,
@@ -177,13 +205,16 @@ impl FetchKnobs {
         preflighted_redirect_becomes_get: false,
         repreflight_after_redirect: false,
         safelisted_total_limit: true,
+        request_header_names_deduplicated: true,
     };
 
     /// Firefox ESR 153, as recorded.
     pub const FIREFOX: FetchKnobs = FetchKnobs {
+        clear_cache_outside_preflight_branch: true,
         preflight_origin_untainted: true,
         repreflight_after_redirect: true,
         safelisted_total_limit: false,
+        request_header_names_deduplicated: false,
         ..FetchKnobs::SPEC
     };
 
@@ -191,6 +222,7 @@ impl FetchKnobs {
     pub const WEBKIT: FetchKnobs = FetchKnobs {
         clear_cache_after_actual_failure: false,
         clear_cache_after_failed_preflight: false,
+        clear_cache_outside_preflight_branch: false,
         origin_null_by_referrer_policy: true,
         origin_null_after_cross_origin_redirect: false,
         redirect_needs_location: true,
@@ -204,6 +236,7 @@ impl FetchKnobs {
         preflighted_redirect_becomes_get: true,
         repreflight_after_redirect: false,
         safelisted_total_limit: true,
+        request_header_names_deduplicated: true,
     };
 }
 
@@ -360,6 +393,7 @@ impl Profile {
                 max_age_unparsable: None,
                 wildcards: true,
                 credentials_exact: false,
+                zero_max_age_updates: true,
                 capacity: None,
                 eviction: Eviction::ExpiredThenLeastRecentlyUsed,
                 max_url_len: None,
@@ -388,6 +422,7 @@ impl Profile {
                 max_age_unparsable: None,
                 wildcards: true,
                 credentials_exact: false,
+                zero_max_age_updates: true,
                 capacity: Some(1024),
                 eviction: Eviction::Random(10),
                 max_url_len: Some(1024),
@@ -416,6 +451,7 @@ impl Profile {
                 max_age_unparsable: Some(0),
                 wildcards: false,
                 credentials_exact: true,
+                zero_max_age_updates: false,
                 capacity: Some(100),
                 eviction: Eviction::ExpiredThenLeastRecentlyUsed,
                 max_url_len: None,
@@ -446,6 +482,7 @@ impl Profile {
                 max_age_unparsable: None,
                 wildcards: true,
                 credentials_exact: false,
+                zero_max_age_updates: true,
                 capacity: None,
                 eviction: Eviction::ExpiredThenLeastRecentlyUsed,
                 max_url_len: None,

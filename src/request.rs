@@ -526,8 +526,10 @@ pub fn for_each_unsafe_header<'a>(
 }
 
 /// Writes the CORS-unsafe request-header names as the value of
-/// `Access-Control-Request-Headers`: lower case, sorted, de-duplicated,
-/// joined by `,` with no space. Returns whether there was any.
+/// `Access-Control-Request-Headers`: lower case, sorted, de-duplicated
+/// (unless the profile lists a name once per header:
+/// `FetchKnobs::request_header_names_deduplicated`), joined by `,` with
+/// no space. Returns whether there was any.
 pub fn write_unsafe_header_names(
     headers: &HeaderList,
     profile: &Profile,
@@ -536,6 +538,7 @@ pub fn write_unsafe_header_names(
     write_names_sorted(
         |names| for_each_unsafe_header(headers, profile, |n| names.push(n)),
         out,
+        profile.fetch.request_header_names_deduplicated,
     )
 }
 
@@ -638,10 +641,12 @@ impl<'a> NameStack<'a> {
     }
 }
 
-/// [`write_unsafe_header_names`] for the names `for_each` pushes.
+/// [`write_unsafe_header_names`] for the names `for_each` pushes; a name
+/// pushed more than once is written once, or each time unless `dedup`.
 pub(crate) fn write_names_sorted<'a>(
     for_each: impl FnOnce(&mut NameStack<'a>),
     out: &mut Vec<u8>,
+    dedup: bool,
 ) -> bool {
     const N: usize = NAME_STACK;
     let mut gathered = NameStack {
@@ -657,7 +662,7 @@ pub(crate) fn write_names_sorted<'a>(
     if count > N {
         let heap = &mut gathered.heap;
         heap.sort_unstable_by(|a, b| header::cmp_ignore_case(a, b));
-        write_sorted(heap, out);
+        write_sorted(heap, out, dedup);
         return true;
     }
     let names = &mut gathered.stack[..count];
@@ -689,7 +694,7 @@ pub(crate) fn write_names_sorted<'a>(
     for &(key, n) in names.iter() {
         if let Some((pk, p)) = previous {
             // Alike names have the same key.
-            if pk == key && header::eq_ignore_case(p, n) {
+            if dedup && pk == key && header::eq_ignore_case(p, n) {
                 continue;
             }
             if let Some(comma) = out.get_mut(at) {
@@ -725,8 +730,9 @@ pub(crate) fn write_names_sorted<'a>(
     true
 }
 
-/// Writes names already sorted, lower case, de-duplicated, joined by `,`.
-fn write_sorted(names: &[&[u8]], out: &mut Vec<u8>) {
+/// Writes names already sorted, lower case, joined by `,`: de-duplicated
+/// when `dedup`.
+fn write_sorted(names: &[&[u8]], out: &mut Vec<u8>, dedup: bool) {
     // Room for every name and comma at once, written in place, then cut
     // to what was written (a repeated name is skipped).
     let start = out.len();
@@ -735,7 +741,7 @@ fn write_sorted(names: &[&[u8]], out: &mut Vec<u8>) {
     let mut previous: Option<&[u8]> = None;
     for n in names {
         if let Some(p) = previous {
-            if header::eq_ignore_case(p, n) {
+            if dedup && header::eq_ignore_case(p, n) {
                 continue;
             }
             if let Some(comma) = out.get_mut(at) {

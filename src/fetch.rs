@@ -748,8 +748,9 @@ impl Fetch<'_> {
         };
         let credentials = self.credentials == CredentialsMode::Include;
         let profile = &self.policy.profile;
-        let method_needs =
-            !method::is_cors_safelisted_method(&self.method) || self.use_cors_preflight;
+        let method_needs = !method::is_cors_safelisted_method(&self.method)
+            || self.use_cors_preflight
+            || (profile.cache.head_needs_method_entry && self.method == b"HEAD");
         // One cache lookup for the method and every CORS-unsafe name; the
         // key's hash is kept for storing the preflight's answer.
         let method = method_needs.then_some(&self.method[..]);

@@ -26,6 +26,16 @@ pub struct CacheKnobs {
     /// (recorded in Firefox ESR 153: `cache/max-age-absent-defaults-to-5`,
     /// `cache/max-age-invalid-empty-defaults-to-5`).
     pub max_age_unparsable: Option<u64>,
+    /// The largest number of seconds that parses; a larger value is read
+    /// as one that does not parse ([`CacheKnobs::max_age_unparsable`]).
+    /// The standard: no limit (`delta-seconds` is any run of digits).
+    /// Chromium and WebKit: `i64::MAX`, where their integer parsers fail
+    /// (Chromium's `StringToInt64` in
+    /// `services/network/cors/preflight_result.cc`; recorded in Chromium
+    /// 156 and WebKitGTK 2.50: `cache/max-age-beyond-63-bits-still-cached`
+    /// is preflighted again after 7 s, `cache/max-age-beyond-32-bits-still-cached`
+    /// is not).
+    pub max_age_parse_limit: Option<u64>,
     /// Whether a cached `*` method or header name matches any method or
     /// name (`fetch#concept-cache-match-method`); Firefox: no, a cached
     /// `*` is only the name `*` (recorded in Firefox ESR 153:
@@ -45,6 +55,15 @@ pub struct CacheKnobs {
     /// returns before touching the cache when the age is 0; recorded in
     /// Firefox ESR 153: `cache/later-preflight-shortens-existing-entry`).
     pub zero_max_age_updates: bool,
+    /// Whether a `HEAD` request needs a method entry to be served by the
+    /// cache, like a method that is not CORS-safelisted; the standard asks
+    /// only for its header names (`fetch#http-fetch`: `HEAD` is
+    /// safelisted). Firefox: yes, its cache lookup spares only `GET` and
+    /// `POST` (gecko's `nsPreflightCache::CacheEntry::CheckRequest`;
+    /// recorded in Firefox ESR 153: `cache/head-with-unsafe-header-needs-only-header-entry`
+    /// is preflighted again, `cache/head-listed-in-allow-methods-cached`
+    /// is not).
+    pub head_needs_method_entry: bool,
     /// The most cache records (one per origin, URL, credentials and
     /// partition); `None` is unbounded apart from [`CacheKnobs::memory_limit`].
     pub capacity: Option<usize>,
@@ -391,9 +410,11 @@ impl Profile {
                 max_age_cap: None,
                 max_age_plus_sign: false,
                 max_age_unparsable: None,
+                max_age_parse_limit: None,
                 wildcards: true,
                 credentials_exact: false,
                 zero_max_age_updates: true,
+                head_needs_method_entry: false,
                 capacity: None,
                 eviction: Eviction::ExpiredThenLeastRecentlyUsed,
                 max_url_len: None,
@@ -420,9 +441,11 @@ impl Profile {
                 max_age_cap: Some(7200),
                 max_age_plus_sign: true,
                 max_age_unparsable: None,
+                max_age_parse_limit: Some(i64::MAX as u64),
                 wildcards: true,
                 credentials_exact: false,
                 zero_max_age_updates: true,
+                head_needs_method_entry: false,
                 capacity: Some(1024),
                 eviction: Eviction::Random(10),
                 max_url_len: Some(1024),
@@ -449,9 +472,11 @@ impl Profile {
                 max_age_cap: Some(86400),
                 max_age_plus_sign: false,
                 max_age_unparsable: Some(0),
+                max_age_parse_limit: None,
                 wildcards: false,
                 credentials_exact: true,
                 zero_max_age_updates: false,
+                head_needs_method_entry: true,
                 capacity: Some(100),
                 eviction: Eviction::ExpiredThenLeastRecentlyUsed,
                 max_url_len: None,
@@ -480,9 +505,11 @@ impl Profile {
                 max_age_cap: Some(600),
                 max_age_plus_sign: true,
                 max_age_unparsable: None,
+                max_age_parse_limit: Some(i64::MAX as u64),
                 wildcards: true,
                 credentials_exact: false,
                 zero_max_age_updates: true,
+                head_needs_method_entry: false,
                 capacity: None,
                 eviction: Eviction::ExpiredThenLeastRecentlyUsed,
                 max_url_len: None,
@@ -557,6 +584,14 @@ impl Profile {
                 .any(|x| name.eq_ignore_ascii_case(x.name.as_bytes()) && x.value.accepts(value))
     }
 
+    /// Whether `n` seconds is past what the profile's parser reads
+    /// ([`CacheKnobs::max_age_parse_limit`]).
+    fn past_parse_limit(&self, n: u64) -> bool {
+        self.cache
+            .max_age_parse_limit
+            .is_some_and(|limit| n > limit)
+    }
+
     /// The max-age, in seconds, a preflight response's
     /// `Access-Control-Max-Age` values give under this profile
     /// (`fetch#cors-preflight-fetch-0` steps for max-age, then the cap).
@@ -564,14 +599,21 @@ impl Profile {
         let first = values.next();
         let parsed = match (first, values.next()) {
             (Some(v), None) => match crate::header::parse_delta_seconds(v) {
+                Ok(n) if self.past_parse_limit(n) => self.cache.max_age_unparsable,
                 Ok(n) => Some(n),
                 Err(_) if self.cache.max_age_plus_sign && v.len() > 1 && v[0] == b'+' => {
-                    crate::header::parse_delta_seconds(&v[1..]).ok()
+                    match crate::header::parse_delta_seconds(&v[1..]) {
+                        Ok(n) if self.past_parse_limit(n) => self.cache.max_age_unparsable,
+                        n => n.ok(),
+                    }
                 }
                 // A negative number (`-` then digits), as Chromium's
                 // `StringToInt64` reads it; anything else is just invalid.
                 Err(_) if v.len() > 1 && v[0] == b'-' && v[1..].iter().all(u8::is_ascii_digit) => {
-                    self.cache.max_age_negative
+                    match crate::header::parse_delta_seconds(&v[1..]) {
+                        Ok(n) if self.past_parse_limit(n) => self.cache.max_age_unparsable,
+                        _ => self.cache.max_age_negative,
+                    }
                 }
                 // An empty value is as good as none.
                 Err(_) if v.iter().all(|b| matches!(b, b' ' | b'\t')) => None,

@@ -1066,8 +1066,20 @@ pub fn parse_single_range_header_value(
     value: &[u8],
     allow_whitespace: bool,
 ) -> Option<(Option<RangeBound<'_>>, Option<RangeBound<'_>>)> {
+    parse_range(value, allow_whitespace, false)
+}
+
+/// [`parse_single_range_header_value`], with the unit `bytes` in any case
+/// when `unit_any_case` (a browser profile's reading).
+#[allow(clippy::type_complexity)]
+pub(crate) fn parse_range(
+    value: &[u8],
+    allow_whitespace: bool,
+    unit_any_case: bool,
+) -> Option<(Option<RangeBound<'_>>, Option<RangeBound<'_>>)> {
     let data = value;
-    if !data.starts_with(b"bytes") {
+    let unit = data.get(..b"bytes".len())?;
+    if !(unit == b"bytes" || (unit_any_case && unit.eq_ignore_ascii_case(b"bytes"))) {
         return None;
     }
     let mut pos = b"bytes".len();

@@ -170,6 +170,29 @@ pub struct FetchKnobs {
     /// Firefox ESR 153: `decision/headers/names-lowercased-sorted-deduplicated`
     /// sends `x-alpha,x-alpha,x-mid,x-zeta`).
     pub request_header_names_deduplicated: bool,
+    /// The largest first or last byte position a safelisted `Range`
+    /// value may give; a larger one makes the header CORS-unsafe. The
+    /// standard: none (`fetch#simple-range-header-value` reads any run of
+    /// digits as a number). Chromium: `i64::MAX - 1`; Firefox and WebKit:
+    /// `u64::MAX`, what fits their integers (recorded in Chromium 156,
+    /// Firefox ESR 153 and WebKitGTK 2.50: `decision/range/end-i64-max-minus-1-safelisted`
+    /// and `decision/range/end-at-u64-max-safelisted`, the positions past
+    /// them preflighted).
+    pub range_position_max: Option<u64>,
+    /// Whether a safelisted `Range` value's unit `bytes` may be in any
+    /// case; the standard asks for `bytes` as written. WebKit: yes
+    /// (recorded in WebKitGTK 2.50: `decision/range/unit-capitalized-not-safelisted`
+    /// and `decision/range/unit-upper-case-not-safelisted` are sent
+    /// without a preflight).
+    pub range_unit_any_case: bool,
+    /// Whether a `Content-Type` value with a comma is CORS-unsafe
+    /// whatever it names; the standard parses the whole value as one MIME
+    /// type, where a comma may sit in a parameter's value. Firefox: yes,
+    /// gecko's `net_ParseRequestContentType` gives no type when the value
+    /// has a comma outside quotes (recorded in Firefox ESR 153:
+    /// `decision/content-type/comma-inside-parameter-safelisted` is
+    /// preflighted).
+    pub content_type_comma_unsafe: bool,
 }
 
 /// What a redirect whose `Location` is empty does.
@@ -185,6 +208,15 @@ pub enum EmptyLocation {
 }
 
 impl FetchKnobs {
+    /// Whether the profile judges a `Range` or `Content-Type` value
+    /// otherwise than the standard.
+    #[inline]
+    pub(crate) fn safelist_departs(&self) -> bool {
+        self.range_position_max.is_some()
+            || self.range_unit_any_case
+            || self.content_type_comma_unsafe
+    }
+
     /// The standard as written.
     pub const SPEC: FetchKnobs = FetchKnobs {
         clear_cache_after_actual_failure: true,
@@ -204,6 +236,9 @@ impl FetchKnobs {
         repreflight_after_redirect: false,
         safelisted_total_limit: true,
         request_header_names_deduplicated: true,
+        range_position_max: None,
+        range_unit_any_case: false,
+        content_type_comma_unsafe: false,
     };
 
     /// Chromium 156, as recorded.
@@ -225,6 +260,9 @@ impl FetchKnobs {
         repreflight_after_redirect: false,
         safelisted_total_limit: true,
         request_header_names_deduplicated: true,
+        range_position_max: Some(i64::MAX as u64 - 1),
+        range_unit_any_case: false,
+        content_type_comma_unsafe: false,
     };
 
     /// Firefox ESR 153, as recorded.
@@ -234,6 +272,8 @@ impl FetchKnobs {
         repreflight_after_redirect: true,
         safelisted_total_limit: false,
         request_header_names_deduplicated: false,
+        range_position_max: Some(u64::MAX),
+        content_type_comma_unsafe: true,
         ..FetchKnobs::SPEC
     };
 
@@ -256,6 +296,9 @@ impl FetchKnobs {
         repreflight_after_redirect: false,
         safelisted_total_limit: true,
         request_header_names_deduplicated: true,
+        range_position_max: Some(u64::MAX),
+        range_unit_any_case: true,
+        content_type_comma_unsafe: false,
     };
 }
 
@@ -559,9 +602,44 @@ impl Profile {
     /// meets its rule (at most 128 bytes).
     #[inline(always)]
     pub fn is_safelisted_request_header(&self, name: &[u8], value: &[u8]) -> bool {
+        if self.fetch.safelist_departs() {
+            if let Some(safe) = self.departed_safelist(name, value) {
+                return safe;
+            }
+        }
         crate::header::cors_safelisted_request_header(name, value)
             || (!self.extra_safelisted_request_headers.is_empty()
                 && self.is_extra_safelisted_request_header(name, value))
+    }
+
+    /// Whether a `Range` or `Content-Type` header is CORS-safelisted under
+    /// the profile's own rules for them ([`FetchKnobs::range_position_max`],
+    /// [`FetchKnobs::range_unit_any_case`],
+    /// [`FetchKnobs::content_type_comma_unsafe`]); `None` for other names.
+    #[inline(never)]
+    pub(crate) fn departed_safelist(&self, name: &[u8], value: &[u8]) -> Option<bool> {
+        let k = &self.fetch;
+        if name.eq_ignore_ascii_case(b"range") {
+            if value.len() > crate::header::SAFELISTED_VALUE_MAX {
+                return Some(false);
+            }
+            let parsed = crate::header::parse_range(value, false, k.range_unit_any_case);
+            let fits = |b: &crate::header::RangeBound<'_>| {
+                k.range_position_max
+                    .is_none_or(|max| b.value().is_some_and(|v| v <= max))
+            };
+            return Some(match parsed {
+                Some((Some(start), end)) => fits(&start) && end.as_ref().is_none_or(fits),
+                _ => false,
+            });
+        }
+        if k.content_type_comma_unsafe
+            && name.eq_ignore_ascii_case(b"content-type")
+            && value.contains(&b',')
+        {
+            return Some(false);
+        }
+        None
     }
 
     /// Whether an `Authorization` header may be safelisted under the

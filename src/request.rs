@@ -601,6 +601,7 @@ pub(crate) fn unsafe_bits_checked(
     if count > 64
         || !profile.extra_safelisted_request_headers.is_empty()
         || (profile.fetch.combine_request_headers && has_repeated_name(headers))
+        || (profile.fetch.safelist_departs() && has_departing_name(headers))
     {
         return None;
     }
@@ -610,6 +611,16 @@ pub(crate) fn unsafe_bits_checked(
         safe.total += 3;
     }
     Some(unsafe_of(safe, count, profile))
+}
+
+/// Whether the list has a `Range` or `Content-Type` header, whose value a
+/// profile may judge otherwise than the standard
+/// ([`Profile::departed_safelist`]).
+#[inline(never)]
+fn has_departing_name(headers: &HeaderList) -> bool {
+    headers.iter().any(|h| {
+        h.name.eq_ignore_ascii_case(b"range") || h.name.eq_ignore_ascii_case(b"content-type")
+    })
 }
 
 /// The names [`write_names_sorted`] gathers: on the stack while there are

@@ -887,17 +887,20 @@ impl Fetch<'_> {
                     Some(hash) => hash,
                     None => self.policy.cache.hash(&key),
                 };
-                result.with_lists(&lists, |methods, headers| {
-                    self.policy.cache.store_hashed(
-                        hash,
-                        &key,
-                        self.credentials == CredentialsMode::Include,
-                        methods,
-                        headers,
-                        result.max_age,
-                        self.now,
-                    )
-                });
+                // Chromium caches nothing for a page of an opaque origin.
+                if self.policy.profile.cache.opaque_origin_cached || !self.origin.is_opaque() {
+                    result.with_lists(&lists, |methods, headers| {
+                        self.policy.cache.store_hashed(
+                            hash,
+                            &key,
+                            self.credentials == CredentialsMode::Include,
+                            methods,
+                            headers,
+                            result.max_age,
+                            self.now,
+                        )
+                    });
+                }
                 self.state = State::SendActual;
             }
             Err(e) => self.fail(e),

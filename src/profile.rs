@@ -64,6 +64,13 @@ pub struct CacheKnobs {
     /// is preflighted again, `cache/head-listed-in-allow-methods-cached`
     /// is not).
     pub head_needs_method_entry: bool,
+    /// Whether a preflight made for a page of an opaque origin is cached
+    /// (the standard keys entries by the serialized origin, `null`).
+    /// Chromium: no, each fetch from a sandboxed page is preflighted again
+    /// (recorded in Chromium 156: `cache/opaque-origin-entry-reused`; its
+    /// cache is keyed by the network isolation key, which is transient for
+    /// an opaque top-level site, as the page in that recording is).
+    pub opaque_origin_cached: bool,
     /// The most cache records (one per origin, URL, credentials and
     /// partition); `None` is unbounded apart from [`CacheKnobs::memory_limit`].
     pub capacity: Option<usize>,
@@ -458,6 +465,7 @@ impl Profile {
                 credentials_exact: false,
                 zero_max_age_updates: true,
                 head_needs_method_entry: false,
+                opaque_origin_cached: true,
                 capacity: None,
                 eviction: Eviction::ExpiredThenLeastRecentlyUsed,
                 max_url_len: None,
@@ -489,6 +497,7 @@ impl Profile {
                 credentials_exact: false,
                 zero_max_age_updates: true,
                 head_needs_method_entry: false,
+                opaque_origin_cached: false,
                 capacity: Some(1024),
                 eviction: Eviction::Random(10),
                 max_url_len: Some(1024),
@@ -520,6 +529,7 @@ impl Profile {
                 credentials_exact: true,
                 zero_max_age_updates: false,
                 head_needs_method_entry: true,
+                opaque_origin_cached: true,
                 capacity: Some(100),
                 eviction: Eviction::ExpiredThenLeastRecentlyUsed,
                 max_url_len: None,
@@ -553,6 +563,7 @@ impl Profile {
                 credentials_exact: false,
                 zero_max_age_updates: true,
                 head_needs_method_entry: false,
+                opaque_origin_cached: true,
                 capacity: None,
                 eviction: Eviction::ExpiredThenLeastRecentlyUsed,
                 max_url_len: None,

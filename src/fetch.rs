@@ -867,16 +867,33 @@ impl Fetch<'_> {
         };
         // The allowed methods and names, read by validation, stored from here.
         let mut lists = preflight::Listed::new();
-        match preflight::validate_into(
-            &actual,
-            response,
-            &self.policy.profile,
-            |f| self.for_each_unsafe(f),
-            // The unsafe names are the headers' own, unless they are the
-            // headers' before a redirect.
-            self.sticky_headers.is_none(),
-            &mut lists,
-        ) {
+        let profile = &self.policy.profile;
+        // The unsafe names are the headers' own, unless they are the
+        // headers' before a redirect.
+        let names_of_headers = self.sticky_headers.is_none();
+        let validated = if profile.fetch.same_origin_preflight_skips_cors_check && self.same_origin
+        {
+            // Firefox leaves a preflight to the request's own origin
+            // unchecked.
+            preflight::validate_into::<false>(
+                &actual,
+                response,
+                profile,
+                |f| self.for_each_unsafe(f),
+                names_of_headers,
+                &mut lists,
+            )
+        } else {
+            preflight::validate_into::<true>(
+                &actual,
+                response,
+                profile,
+                |f| self.for_each_unsafe(f),
+                names_of_headers,
+                &mut lists,
+            )
+        };
+        match validated {
             Ok(result) => {
                 let key = CacheKey {
                     partition: self.partition,

@@ -141,6 +141,21 @@ pub struct FetchKnobs {
     /// preflight response is checked and cached against it; the standard
     /// uses the serialized, tainted origin for both. Firefox: yes.
     pub preflight_origin_untainted: bool,
+    /// A preflight to a URL same origin with the request's origin (which
+    /// a CORS request reaches only through a redirect) is not CORS-checked:
+    /// its `Access-Control-Allow-Origin` and `-Credentials` are not read,
+    /// while its status, `Access-Control-Allow-Methods` and `-Headers` are
+    /// (`fetch#cors-preflight-fetch-0` step 7 runs the CORS check on every
+    /// preflight). Firefox: yes, the preflight's own `nsCORSListenerProxy`
+    /// (gecko `netwerk/protocol/http/nsCORSListenerProxy.cpp`) starts from
+    /// the page's principal, so `UpdateChannel` finds the URL same origin
+    /// and never marks the load cross-site, and `CheckRequestApproved`
+    /// then approves it unread; `nsCORSPreflightListener::CheckPreflightRequestApproved`
+    /// checks the rest. Recorded in Firefox ESR 153:
+    /// `redirect/preflight/actual-307-back-to-page-origin-is-preflighted`
+    /// and `redirect/headers/authorization-removed-when-redirected-back-to-page-origin`
+    /// pass a preflight that allows only `null`, sent with the page's origin.
+    pub same_origin_preflight_skips_cors_check: bool,
     /// After a redirect of a request that went through the preflight
     /// branch, every later hop is preflighted again for the CORS-unsafe
     /// names the request had before the redirect (body headers included,
@@ -232,6 +247,7 @@ impl FetchKnobs {
         combine_request_headers: false,
         origin_kept_after_method_rewrite: false,
         preflight_origin_untainted: false,
+        same_origin_preflight_skips_cors_check: false,
         preflighted_redirect_becomes_get: false,
         repreflight_after_redirect: false,
         safelisted_total_limit: true,
@@ -256,6 +272,7 @@ impl FetchKnobs {
         combine_request_headers: true,
         origin_kept_after_method_rewrite: false,
         preflight_origin_untainted: false,
+        same_origin_preflight_skips_cors_check: false,
         preflighted_redirect_becomes_get: false,
         repreflight_after_redirect: false,
         safelisted_total_limit: true,
@@ -269,6 +286,7 @@ impl FetchKnobs {
     pub const FIREFOX: FetchKnobs = FetchKnobs {
         clear_cache_outside_preflight_branch: true,
         preflight_origin_untainted: true,
+        same_origin_preflight_skips_cors_check: true,
         repreflight_after_redirect: true,
         safelisted_total_limit: false,
         request_header_names_deduplicated: false,
@@ -292,6 +310,7 @@ impl FetchKnobs {
         combine_request_headers: true,
         origin_kept_after_method_rewrite: true,
         preflight_origin_untainted: false,
+        same_origin_preflight_skips_cors_check: false,
         preflighted_redirect_becomes_get: true,
         repreflight_after_redirect: false,
         safelisted_total_limit: true,

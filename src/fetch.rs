@@ -1066,6 +1066,12 @@ impl Fetch<'_> {
             });
         }
         let knobs = self.policy.profile.fetch;
+        // WebKit checks a redirect as credentialed when the request would
+        // have sent credentials to its first URL (after the checks of the
+        // location above, which its network process makes first).
+        if knobs.redirect_cors_check_uses_initial_credentials {
+            self.cors_check_with_initial_credentials(response)?;
+        }
         let cross_origin = Origin::of(&current) != Origin::of(&location_url);
         // Firefox: a request that was CORS-unsafe before a redirect is
         // preflighted on every later hop, for the names it still has.
@@ -1108,6 +1114,34 @@ impl Fetch<'_> {
         self.site = None;
         self.tainted = self.redirect_taint() != Taint::SameOrigin;
         Ok(true)
+    }
+
+    /// The CORS check of a redirect response made as if the credentials
+    /// mode were `include`, where
+    /// [`crate::profile::FetchKnobs::redirect_cors_check_uses_initial_credentials`]
+    /// says so: the response comes from a URL the request reached as a
+    /// CORS request, its credentials mode is `same-origin`, and its first
+    /// URL is same origin with its origin. The check with the request's
+    /// own credentials mode has passed already.
+    #[cold]
+    fn cors_check_with_initial_credentials(&self, response: &Response) -> Result<(), Refusal> {
+        let credentialed_start = self.tainting == ResponseTainting::Cors
+            && self.credentials == CredentialsMode::SameOrigin
+            && self
+                .first_url
+                .as_ref()
+                .is_some_and(|first| self.origin.same_origin_with_url(first));
+        if !credentialed_start {
+            return Ok(());
+        }
+        // The headers are scanned again (`cors_check`, not the scanned
+        // form the usual check inlines): this path is rare.
+        crate::cors::cors_check(
+            self.serialized_origin(),
+            CredentialsMode::Include,
+            &response.headers,
+        )
+        .map_err(Refusal::CorsCheck)
     }
 
     /// The redirect-taint of the request (`fetch#concept-request-tainted-origin`).

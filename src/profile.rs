@@ -165,6 +165,24 @@ pub struct FetchKnobs {
     /// WebKit: yes, seen on 302 and 303 within an origin and on 307 and
     /// 308 across origins.
     pub preflighted_redirect_becomes_get: bool,
+    /// The CORS check of a redirect response (from a URL the request
+    /// reached once it was a CORS request) is made as if the credentials
+    /// mode were `include` (`Access-Control-Allow-Origin` must be the
+    /// origin, not `*`, and `Access-Control-Allow-Credentials: true`) when
+    /// the request would have sent credentials to its first URL: its
+    /// credentials mode is `same-origin` and its first URL is same origin
+    /// with its origin. The standard checks with the request's credentials
+    /// mode (`fetch#cors-check`), as the final response is checked in
+    /// every profile. WebKit: yes, its web process checks a redirect with
+    /// the stored-credentials policy set when the load started
+    /// (WebKit/WebKit `SubresourceLoader::checkRedirectionCrossOriginAccessControl`,
+    /// the policy from the `DocumentThreadableLoader` constructor);
+    /// recorded in WebKitGTK 2.50:
+    /// `redirect/location/second-hop-relative-resolves-against-second-url`
+    /// and `redirect/cors/same-cross-same-round-trip-origin-null-type-cors`
+    /// fail on the cross-origin hop's redirect, which has no
+    /// `Access-Control-Allow-Credentials`.
+    pub redirect_cors_check_uses_initial_credentials: bool,
     /// A request that was CORS-unsafe before a redirect (its method or a
     /// header, `Authorization` included) is preflighted again on every
     /// later hop, listing the names it still has; the standard preflights
@@ -249,6 +267,7 @@ impl FetchKnobs {
         preflight_origin_untainted: false,
         same_origin_preflight_skips_cors_check: false,
         preflighted_redirect_becomes_get: false,
+        redirect_cors_check_uses_initial_credentials: false,
         repreflight_after_redirect: false,
         safelisted_total_limit: true,
         request_header_names_deduplicated: true,
@@ -274,6 +293,7 @@ impl FetchKnobs {
         preflight_origin_untainted: false,
         same_origin_preflight_skips_cors_check: false,
         preflighted_redirect_becomes_get: false,
+        redirect_cors_check_uses_initial_credentials: false,
         repreflight_after_redirect: false,
         safelisted_total_limit: true,
         request_header_names_deduplicated: true,
@@ -312,6 +332,7 @@ impl FetchKnobs {
         preflight_origin_untainted: false,
         same_origin_preflight_skips_cors_check: false,
         preflighted_redirect_becomes_get: true,
+        redirect_cors_check_uses_initial_credentials: true,
         repreflight_after_redirect: false,
         safelisted_total_limit: true,
         request_header_names_deduplicated: true,

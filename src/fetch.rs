@@ -477,7 +477,7 @@ pub struct Fetch<'p> {
     unsafe_names: UnsafeNames,
     /// The header list before a redirect of a preflighted request, whose
     /// unsafe names later hops preflight for
-    /// ([`crate::profile::FetchKnobs::preflighted_redirect_becomes_get`]).
+    /// ([`crate::profile::FetchKnobs::repreflight_once_preflighted`]).
     sticky_headers: Option<HeaderList>,
     /// Every later hop is preflighted
     /// ([`crate::profile::FetchKnobs::repreflight_after_redirect`]).
@@ -1082,17 +1082,21 @@ impl Fetch<'_> {
             self.force_preflight = true;
         }
         // WebKit: later hops of a preflighted request are preflighted again
-        // for the unsafe names it had before, and one sent to another
-        // origin goes on as a `GET`.
-        let webkit_preflighted = self.preflight_branch && knobs.preflighted_redirect_becomes_get;
-        if webkit_preflighted && self.sticky_headers.is_none() {
+        // for the unsafe names it had before.
+        if self.preflight_branch
+            && knobs.repreflight_once_preflighted
+            && self.sticky_headers.is_none()
+        {
             self.sticky_headers = Some(self.headers.clone());
         }
-        // Step 12: method and body rewrite.
+        // Step 12: method and body rewrite (and WebKitGTK's `DELETE` sent
+        // to another origin).
         let status = response.status;
         if ((status == 301 || status == 302) && self.method == b"POST")
             || (status == 303 && self.method != b"GET" && self.method != b"HEAD")
-            || (webkit_preflighted && cross_origin && self.method != b"GET")
+            || (knobs.cross_origin_redirect_delete_becomes_get
+                && cross_origin
+                && self.method == b"DELETE")
         {
             self.method = Method::GET;
             self.method_rewritten = true;

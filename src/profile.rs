@@ -159,12 +159,26 @@ pub struct FetchKnobs {
     /// After a redirect of a request that went through the preflight
     /// branch, every later hop is preflighted again for the CORS-unsafe
     /// names the request had before the redirect (body headers included,
-    /// though a 302/303 rewrite no longer sends them), and a redirect to
-    /// another origin goes on as a `GET` without body; the standard keeps
-    /// the method on 307/308 and preflights only what is still unsafe.
-    /// WebKit: yes, seen on 302 and 303 within an origin and on 307 and
-    /// 308 across origins.
-    pub preflighted_redirect_becomes_get: bool,
+    /// though a 302/303 rewrite no longer sends them); the standard
+    /// preflights a later hop only for what is still unsafe. WebKit: yes,
+    /// seen on 302 and 303 within an origin and on 307 and 308 across
+    /// origins (WebKit/WebKit `NetworkLoadChecker::checkCORSRequestWithPreflight`
+    /// clears the request's "simple" flag for good, and
+    /// `NetworkLoadChecker::checkCORSRequest` then preflights every later
+    /// hop with the request's first headers).
+    pub repreflight_once_preflighted: bool,
+    /// A redirect to another origin than the URL before it (scheme, host
+    /// or port) turns a `DELETE` into a `GET` without body, in every mode
+    /// and whether or not the request was preflighted; the standard keeps
+    /// the method on every status but 303 (and 301/302 `POST`,
+    /// `fetch#http-redirect-fetch` step 12). WebKitGTK: yes, its network
+    /// layer's `shouldRedirectAsGET` (WebKit/WebKit
+    /// `Source/WebKit/NetworkProcess/soup/NetworkDataTaskSoup.cpp`, called
+    /// from `NetworkDataTaskSoup::continueHTTPRedirection`) rewrites a
+    /// cross-origin `DELETE`; recorded in WebKitGTK 2.50:
+    /// `redirect/preflight/same-origin-delete-redirected-cross-origin-gets-preflight`
+    /// sends a `GET`, unpreflighted, after a same-origin `DELETE`'s 307.
+    pub cross_origin_redirect_delete_becomes_get: bool,
     /// The CORS check of a redirect response (from a URL the request
     /// reached once it was a CORS request) is made as if the credentials
     /// mode were `include` (`Access-Control-Allow-Origin` must be the
@@ -266,7 +280,8 @@ impl FetchKnobs {
         origin_kept_after_method_rewrite: false,
         preflight_origin_untainted: false,
         same_origin_preflight_skips_cors_check: false,
-        preflighted_redirect_becomes_get: false,
+        repreflight_once_preflighted: false,
+        cross_origin_redirect_delete_becomes_get: false,
         redirect_cors_check_uses_initial_credentials: false,
         repreflight_after_redirect: false,
         safelisted_total_limit: true,
@@ -292,7 +307,8 @@ impl FetchKnobs {
         origin_kept_after_method_rewrite: false,
         preflight_origin_untainted: false,
         same_origin_preflight_skips_cors_check: false,
-        preflighted_redirect_becomes_get: false,
+        repreflight_once_preflighted: false,
+        cross_origin_redirect_delete_becomes_get: false,
         redirect_cors_check_uses_initial_credentials: false,
         repreflight_after_redirect: false,
         safelisted_total_limit: true,
@@ -331,7 +347,8 @@ impl FetchKnobs {
         origin_kept_after_method_rewrite: true,
         preflight_origin_untainted: false,
         same_origin_preflight_skips_cors_check: false,
-        preflighted_redirect_becomes_get: true,
+        repreflight_once_preflighted: true,
+        cross_origin_redirect_delete_becomes_get: true,
         redirect_cors_check_uses_initial_credentials: true,
         repreflight_after_redirect: false,
         safelisted_total_limit: true,

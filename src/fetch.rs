@@ -477,7 +477,7 @@ pub struct Fetch<'p> {
     unsafe_names: UnsafeNames,
     /// The header list before a redirect of a preflighted request, whose
     /// unsafe names later hops preflight for
-    /// ([`crate::profile::FetchKnobs::preflighted_redirect_becomes_get`]).
+    /// ([`crate::profile::FetchKnobs::repreflight_once_preflighted`]).
     sticky_headers: Option<HeaderList>,
     /// Every later hop is preflighted
     /// ([`crate::profile::FetchKnobs::repreflight_after_redirect`]).
@@ -867,16 +867,33 @@ impl Fetch<'_> {
         };
         // The allowed methods and names, read by validation, stored from here.
         let mut lists = preflight::Listed::new();
-        match preflight::validate_into(
-            &actual,
-            response,
-            &self.policy.profile,
-            |f| self.for_each_unsafe(f),
-            // The unsafe names are the headers' own, unless they are the
-            // headers' before a redirect.
-            self.sticky_headers.is_none(),
-            &mut lists,
-        ) {
+        let profile = &self.policy.profile;
+        // The unsafe names are the headers' own, unless they are the
+        // headers' before a redirect.
+        let names_of_headers = self.sticky_headers.is_none();
+        let validated = if profile.fetch.same_origin_preflight_skips_cors_check && self.same_origin
+        {
+            // Firefox leaves a preflight to the request's own origin
+            // unchecked.
+            preflight::validate_into::<false>(
+                &actual,
+                response,
+                profile,
+                |f| self.for_each_unsafe(f),
+                names_of_headers,
+                &mut lists,
+            )
+        } else {
+            preflight::validate_into::<true>(
+                &actual,
+                response,
+                profile,
+                |f| self.for_each_unsafe(f),
+                names_of_headers,
+                &mut lists,
+            )
+        };
+        match validated {
             Ok(result) => {
                 let key = CacheKey {
                     partition: self.partition,
@@ -1052,6 +1069,12 @@ impl Fetch<'_> {
             });
         }
         let knobs = self.policy.profile.fetch;
+        // WebKit checks a redirect as credentialed when the request would
+        // have sent credentials to its first URL (after the checks of the
+        // location above, which its network process makes first).
+        if knobs.redirect_cors_check_uses_initial_credentials {
+            self.cors_check_with_initial_credentials(response)?;
+        }
         let cross_origin = Origin::of(&current) != Origin::of(&location_url);
         // Firefox: a request that was CORS-unsafe before a redirect is
         // preflighted on every later hop, for the names it still has.
@@ -1062,17 +1085,21 @@ impl Fetch<'_> {
             self.force_preflight = true;
         }
         // WebKit: later hops of a preflighted request are preflighted again
-        // for the unsafe names it had before, and one sent to another
-        // origin goes on as a `GET`.
-        let webkit_preflighted = self.preflight_branch && knobs.preflighted_redirect_becomes_get;
-        if webkit_preflighted && self.sticky_headers.is_none() {
+        // for the unsafe names it had before.
+        if self.preflight_branch
+            && knobs.repreflight_once_preflighted
+            && self.sticky_headers.is_none()
+        {
             self.sticky_headers = Some(self.headers.clone());
         }
-        // Step 12: method and body rewrite.
+        // Step 12: method and body rewrite (and WebKitGTK's `DELETE` sent
+        // to another origin).
         let status = response.status;
         if ((status == 301 || status == 302) && self.method == b"POST")
             || (status == 303 && self.method != b"GET" && self.method != b"HEAD")
-            || (webkit_preflighted && cross_origin && self.method != b"GET")
+            || (knobs.cross_origin_redirect_delete_becomes_get
+                && cross_origin
+                && self.method == b"DELETE")
         {
             self.method = Method::GET;
             self.method_rewritten = true;
@@ -1094,6 +1121,34 @@ impl Fetch<'_> {
         self.site = None;
         self.tainted = self.redirect_taint() != Taint::SameOrigin;
         Ok(true)
+    }
+
+    /// The CORS check of a redirect response made as if the credentials
+    /// mode were `include`, where
+    /// [`crate::profile::FetchKnobs::redirect_cors_check_uses_initial_credentials`]
+    /// says so: the response comes from a URL the request reached as a
+    /// CORS request, its credentials mode is `same-origin`, and its first
+    /// URL is same origin with its origin. The check with the request's
+    /// own credentials mode has passed already.
+    #[cold]
+    fn cors_check_with_initial_credentials(&self, response: &Response) -> Result<(), Refusal> {
+        let credentialed_start = self.tainting == ResponseTainting::Cors
+            && self.credentials == CredentialsMode::SameOrigin
+            && self
+                .first_url
+                .as_ref()
+                .is_some_and(|first| self.origin.same_origin_with_url(first));
+        if !credentialed_start {
+            return Ok(());
+        }
+        // The headers are scanned again (`cors_check`, not the scanned
+        // form the usual check inlines): this path is rare.
+        crate::cors::cors_check(
+            self.serialized_origin(),
+            CredentialsMode::Include,
+            &response.headers,
+        )
+        .map_err(Refusal::CorsCheck)
     }
 
     /// The redirect-taint of the request (`fetch#concept-request-tainted-origin`).

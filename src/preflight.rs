@@ -276,7 +276,7 @@ pub fn validate_preflight_response<'r>(
     profile: &Profile,
 ) -> Result<PreflightResult<'r>, Refusal> {
     let mut lists = Listed::new();
-    let v = validate_into(
+    let v = validate_into::<true>(
         actual,
         response,
         profile,
@@ -298,8 +298,11 @@ pub fn validate_preflight_response<'r>(
 /// to be given that no rule here reads but step 7.7: the fetch counts its
 /// `Accept: */*` before appending it), the allowed methods and header
 /// names read into `lists` (empty: the caller's, so that they are not
-/// moved on the way).
-pub(crate) fn validate_into<'r>(
+/// moved on the way). Without `CORS_CHECK` the CORS check is left out
+/// ([`crate::profile::FetchKnobs::same_origin_preflight_skips_cors_check`]);
+/// a constant, so that the usual validation is compiled as it would be
+/// without the choice.
+pub(crate) fn validate_into<'r, const CORS_CHECK: bool>(
     actual: &ActualRequest<'r>,
     response: &'r Response,
     profile: &Profile,
@@ -330,14 +333,16 @@ pub(crate) fn validate_into<'r>(
         found.count += 1;
         found.first.get_or_insert(hdr.value);
     }
-    crate::cors::cors_check_found(
-        actual.origin,
-        actual.credentials,
-        h,
-        allow_origin.first,
-        allow_origin.count > 1,
-    )
-    .map_err(Refusal::PreflightCorsCheck)?;
+    if CORS_CHECK {
+        crate::cors::cors_check_found(
+            actual.origin,
+            actual.credentials,
+            h,
+            allow_origin.first,
+            allow_origin.count > 1,
+        )
+        .map_err(Refusal::PreflightCorsCheck)?;
+    }
     if !is_ok_status(status) {
         return Err(Refusal::PreflightInvalidStatus { status });
     }
@@ -683,7 +688,7 @@ mod tests {
                     let result = validate_preflight_response(&actual, &response, &profile)
                         .unwrap_or_else(|e| panic!("{e:?} {n_methods} {n_names} {split}"));
                     let mut lists = Listed::new();
-                    let v = validate_into(
+                    let v = validate_into::<true>(
                         &actual,
                         &response,
                         &profile,

@@ -148,15 +148,62 @@ pub struct FetchKnobs {
     /// preflight response is checked and cached against it; the standard
     /// uses the serialized, tainted origin for both. Firefox: yes.
     pub preflight_origin_untainted: bool,
+    /// A preflight to a URL same origin with the request's origin (which
+    /// a CORS request reaches only through a redirect) is not CORS-checked:
+    /// its `Access-Control-Allow-Origin` and `-Credentials` are not read,
+    /// while its status, `Access-Control-Allow-Methods` and `-Headers` are
+    /// (`fetch#cors-preflight-fetch-0` step 7 runs the CORS check on every
+    /// preflight). Firefox: yes, the preflight's own `nsCORSListenerProxy`
+    /// (gecko `netwerk/protocol/http/nsCORSListenerProxy.cpp`) starts from
+    /// the page's principal, so `UpdateChannel` finds the URL same origin
+    /// and never marks the load cross-site, and `CheckRequestApproved`
+    /// then approves it unread; `nsCORSPreflightListener::CheckPreflightRequestApproved`
+    /// checks the rest. Recorded in Firefox ESR 153:
+    /// `redirect/preflight/actual-307-back-to-page-origin-is-preflighted`
+    /// and `redirect/headers/authorization-removed-when-redirected-back-to-page-origin`
+    /// pass a preflight that allows only `null`, sent with the page's origin.
+    pub same_origin_preflight_skips_cors_check: bool,
     /// After a redirect of a request that went through the preflight
     /// branch, every later hop is preflighted again for the CORS-unsafe
     /// names the request had before the redirect (body headers included,
-    /// though a 302/303 rewrite no longer sends them), and a redirect to
-    /// another origin goes on as a `GET` without body; the standard keeps
-    /// the method on 307/308 and preflights only what is still unsafe.
-    /// WebKit: yes, seen on 302 and 303 within an origin and on 307 and
-    /// 308 across origins.
-    pub preflighted_redirect_becomes_get: bool,
+    /// though a 302/303 rewrite no longer sends them); the standard
+    /// preflights a later hop only for what is still unsafe. WebKit: yes,
+    /// seen on 302 and 303 within an origin and on 307 and 308 across
+    /// origins (WebKit/WebKit `NetworkLoadChecker::checkCORSRequestWithPreflight`
+    /// clears the request's "simple" flag for good, and
+    /// `NetworkLoadChecker::checkCORSRequest` then preflights every later
+    /// hop with the request's first headers).
+    pub repreflight_once_preflighted: bool,
+    /// A redirect to another origin than the URL before it (scheme, host
+    /// or port) turns a `DELETE` into a `GET` without body, in every mode
+    /// and whether or not the request was preflighted; the standard keeps
+    /// the method on every status but 303 (and 301/302 `POST`,
+    /// `fetch#http-redirect-fetch` step 12). WebKitGTK: yes, its network
+    /// layer's `shouldRedirectAsGET` (WebKit/WebKit
+    /// `Source/WebKit/NetworkProcess/soup/NetworkDataTaskSoup.cpp`, called
+    /// from `NetworkDataTaskSoup::continueHTTPRedirection`) rewrites a
+    /// cross-origin `DELETE`; recorded in WebKitGTK 2.50:
+    /// `redirect/preflight/same-origin-delete-redirected-cross-origin-gets-preflight`
+    /// sends a `GET`, unpreflighted, after a same-origin `DELETE`'s 307.
+    pub cross_origin_redirect_delete_becomes_get: bool,
+    /// The CORS check of a redirect response (from a URL the request
+    /// reached once it was a CORS request) is made as if the credentials
+    /// mode were `include` (`Access-Control-Allow-Origin` must be the
+    /// origin, not `*`, and `Access-Control-Allow-Credentials: true`) when
+    /// the request would have sent credentials to its first URL: its
+    /// credentials mode is `same-origin` and its first URL is same origin
+    /// with its origin. The standard checks with the request's credentials
+    /// mode (`fetch#cors-check`), as the final response is checked in
+    /// every profile. WebKit: yes, its web process checks a redirect with
+    /// the stored-credentials policy set when the load started
+    /// (WebKit/WebKit `SubresourceLoader::checkRedirectionCrossOriginAccessControl`,
+    /// the policy from the `DocumentThreadableLoader` constructor);
+    /// recorded in WebKitGTK 2.50:
+    /// `redirect/location/second-hop-relative-resolves-against-second-url`
+    /// and `redirect/cors/same-cross-same-round-trip-origin-null-type-cors`
+    /// fail on the cross-origin hop's redirect, which has no
+    /// `Access-Control-Allow-Credentials`.
+    pub redirect_cors_check_uses_initial_credentials: bool,
     /// A request that was CORS-unsafe before a redirect (its method or a
     /// header, `Authorization` included) is preflighted again on every
     /// later hop, listing the names it still has; the standard preflights
@@ -239,7 +286,10 @@ impl FetchKnobs {
         combine_request_headers: false,
         origin_kept_after_method_rewrite: false,
         preflight_origin_untainted: false,
-        preflighted_redirect_becomes_get: false,
+        same_origin_preflight_skips_cors_check: false,
+        repreflight_once_preflighted: false,
+        cross_origin_redirect_delete_becomes_get: false,
+        redirect_cors_check_uses_initial_credentials: false,
         repreflight_after_redirect: false,
         safelisted_total_limit: true,
         request_header_names_deduplicated: true,
@@ -263,7 +313,10 @@ impl FetchKnobs {
         combine_request_headers: true,
         origin_kept_after_method_rewrite: false,
         preflight_origin_untainted: false,
-        preflighted_redirect_becomes_get: false,
+        same_origin_preflight_skips_cors_check: false,
+        repreflight_once_preflighted: false,
+        cross_origin_redirect_delete_becomes_get: false,
+        redirect_cors_check_uses_initial_credentials: false,
         repreflight_after_redirect: false,
         safelisted_total_limit: true,
         request_header_names_deduplicated: true,
@@ -276,6 +329,7 @@ impl FetchKnobs {
     pub const FIREFOX: FetchKnobs = FetchKnobs {
         clear_cache_outside_preflight_branch: true,
         preflight_origin_untainted: true,
+        same_origin_preflight_skips_cors_check: true,
         repreflight_after_redirect: true,
         safelisted_total_limit: false,
         request_header_names_deduplicated: false,
@@ -299,7 +353,10 @@ impl FetchKnobs {
         combine_request_headers: true,
         origin_kept_after_method_rewrite: true,
         preflight_origin_untainted: false,
-        preflighted_redirect_becomes_get: true,
+        same_origin_preflight_skips_cors_check: false,
+        repreflight_once_preflighted: true,
+        cross_origin_redirect_delete_becomes_get: true,
+        redirect_cors_check_uses_initial_credentials: true,
         repreflight_after_redirect: false,
         safelisted_total_limit: true,
         request_header_names_deduplicated: true,

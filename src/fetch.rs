@@ -1035,7 +1035,11 @@ impl Fetch<'_> {
             first
         };
         let current = self.current_url().clone();
-        let text = String::from_utf8_lossy(location);
+        let mut text = String::from_utf8_lossy(location);
+        // Firefox: a tab in `Location` is percent-encoded, not removed.
+        if self.policy.profile.fetch.location_tab_percent_encoded && text.contains('\t') {
+            text = std::borrow::Cow::Owned(text.replace('\t', "%09"));
+        }
         let mut location_url =
             current
                 .join(&text)

@@ -247,6 +247,13 @@ pub struct FetchKnobs {
     /// `decision/content-type/comma-inside-parameter-safelisted` is
     /// preflighted).
     pub content_type_comma_unsafe: bool,
+    /// Whether a tab in a redirect's `Location` is percent-encoded
+    /// (`%09`) before the value is parsed; the URL parser of the standard
+    /// removes tabs (`url#concept-basic-url-parser`). Firefox: yes, so a tab
+    /// in the host fails the redirect and one in the path or query stays
+    /// as `%09` (recorded in Firefox ESR 153: the five
+    /// `redirect/location/tab-inside-*` scenarios).
+    pub location_tab_percent_encoded: bool,
 }
 
 /// What a redirect whose `Location` is empty does.
@@ -296,6 +303,7 @@ impl FetchKnobs {
         range_position_max: None,
         range_unit_any_case: false,
         content_type_comma_unsafe: false,
+        location_tab_percent_encoded: false,
     };
 
     /// Chromium 156, as recorded.
@@ -323,6 +331,7 @@ impl FetchKnobs {
         range_position_max: Some(i64::MAX as u64 - 1),
         range_unit_any_case: false,
         content_type_comma_unsafe: false,
+        location_tab_percent_encoded: false,
     };
 
     /// Firefox ESR 153, as recorded.
@@ -335,6 +344,7 @@ impl FetchKnobs {
         request_header_names_deduplicated: false,
         range_position_max: Some(u64::MAX),
         content_type_comma_unsafe: true,
+        location_tab_percent_encoded: true,
         ..FetchKnobs::SPEC
     };
 
@@ -363,6 +373,7 @@ impl FetchKnobs {
         range_position_max: Some(u64::MAX),
         range_unit_any_case: true,
         content_type_comma_unsafe: false,
+        location_tab_percent_encoded: false,
     };
 }
 

@@ -1035,9 +1035,15 @@ impl Fetch<'_> {
             first
         };
         let current = self.current_url().clone();
-        let mut text = String::from_utf8_lossy(location);
+        let knobs = self.policy.profile.fetch;
+        let mut text = if knobs.location_isomorphic_decoded && !location.is_ascii() {
+            // WebKit: each byte is the code point of its value.
+            std::borrow::Cow::Owned(location.iter().map(|&b| char::from(b)).collect())
+        } else {
+            String::from_utf8_lossy(location)
+        };
         // Firefox: a tab in `Location` is percent-encoded, not removed.
-        if self.policy.profile.fetch.location_tab_percent_encoded && text.contains('\t') {
+        if knobs.location_tab_percent_encoded && text.contains('\t') {
             text = std::borrow::Cow::Owned(text.replace('\t', "%09"));
         }
         let mut location_url =
@@ -1072,7 +1078,6 @@ impl Fetch<'_> {
                 url: location_url.to_string(),
             });
         }
-        let knobs = self.policy.profile.fetch;
         // WebKit checks a redirect as credentialed when the request would
         // have sent credentials to its first URL (after the checks of the
         // location above, which its network process makes first).

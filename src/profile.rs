@@ -249,7 +249,8 @@ pub struct FetchKnobs {
     pub content_type_comma_unsafe: bool,
     /// Whether a tab in a redirect's `Location` is percent-encoded
     /// (`%09`) before the value is parsed; the URL parser of the standard
-    /// removes tabs (`url#concept-basic-url-parser`). Firefox: yes, so a tab
+    /// removes tabs (`url#concept-basic-url-parser`; whatwg/fetch issue 883
+    /// on how browsers treat such characters). Firefox: yes, so a tab
     /// in the host fails the redirect and one in the path or query stays
     /// as `%09` (recorded in Firefox ESR 153: the five
     /// `redirect/location/tab-inside-*` scenarios).
@@ -257,7 +258,7 @@ pub struct FetchKnobs {
     /// Whether a redirect's `Location` bytes are read one code point a
     /// byte (isomorphic decoding, as Latin-1) rather than as UTF-8, which
     /// Chromium and Firefox use (the standard parses the header value
-    /// without naming a decoding: whatwg/fetch issue 883). WebKit: yes, so
+    /// without naming a decoding: whatwg/fetch issue 843). WebKit: yes, so
     /// `/é` sent as UTF-8 is followed to `/%C3%83%C2%A9` (recorded in
     /// WebKitGTK 2.50: `redirect/location/utf8-path-percent-encoded`,
     /// `utf8-query-percent-encoded`, `utf8-host-to-punycode`).

@@ -1010,6 +1010,7 @@ impl Fetch<'_> {
             url,
             url_list_len,
             self.credentials,
+            self.policy.profile.fetch.expose_star_before_parse_error,
         )
     }
 

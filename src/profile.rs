@@ -263,6 +263,17 @@ pub struct FetchKnobs {
     /// WebKitGTK 2.50: `redirect/location/utf8-path-percent-encoded`,
     /// `utf8-query-percent-encoded`, `utf8-host-to-punycode`).
     pub location_isomorphic_decoded: bool,
+    /// Whether a `*` in `Access-Control-Expose-Headers`, read before a
+    /// token that does not parse, still exposes every header to a request
+    /// without credentials; the standard: a list that does not parse
+    /// exposes nothing beyond the safelisted names
+    /// (`fetch#concept-response-cors-exposed-header-name-list`). Firefox:
+    /// yes, gecko reads the tokens in order and stops at the first invalid
+    /// one, keeping a `*` it has seen (recorded in Firefox ESR 153:
+    /// `expose/expose/star-beside-unparsable-exposes-nothing-extra` and
+    /// two more expose all, `unparsable-before-star-exposes-nothing-extra`
+    /// does not).
+    pub expose_star_before_parse_error: bool,
 }
 
 /// What a redirect whose `Location` is empty does.
@@ -314,6 +325,7 @@ impl FetchKnobs {
         content_type_comma_unsafe: false,
         location_tab_percent_encoded: false,
         location_isomorphic_decoded: false,
+        expose_star_before_parse_error: false,
     };
 
     /// Chromium 156, as recorded.
@@ -343,6 +355,7 @@ impl FetchKnobs {
         content_type_comma_unsafe: false,
         location_tab_percent_encoded: false,
         location_isomorphic_decoded: false,
+        expose_star_before_parse_error: false,
     };
 
     /// Firefox ESR 153, as recorded.
@@ -356,6 +369,7 @@ impl FetchKnobs {
         range_position_max: Some(u64::MAX),
         content_type_comma_unsafe: true,
         location_tab_percent_encoded: true,
+        expose_star_before_parse_error: true,
         ..FetchKnobs::SPEC
     };
 
@@ -386,6 +400,7 @@ impl FetchKnobs {
         content_type_comma_unsafe: false,
         location_tab_percent_encoded: false,
         location_isomorphic_decoded: true,
+        expose_star_before_parse_error: false,
     };
 }
 

@@ -305,7 +305,7 @@ pub fn cors_exposed_header_names(
     credentials: CredentialsMode,
 ) -> Exposed<'_> {
     let scan = ResponseScan::of(headers);
-    match ExposedNames::of(headers, &scan, credentials) {
+    match ExposedNames::of(headers, &scan, credentials, false) {
         ExposedNames::All => Exposed::All,
         ExposedNames::Some { names, count, more } => {
             Exposed::Names(names[..count].iter().chain(&more).copied().collect())
@@ -485,12 +485,14 @@ enum Exposure {
 /// (`fetch#main-fetch`, tainting `cors`), calling `name` with each
 /// `Access-Control-Expose-Headers` token: `*` without credentials exposes
 /// every name; a value that does not parse exposes nothing (the names
-/// already given then count for nothing).
+/// already given then count for nothing), unless `star_survives_error` and
+/// a `*` came before the failure.
 #[inline(always)]
 fn read_exposed<'a>(
     headers: &'a HeaderList,
     scan: &ResponseScan,
     credentials: CredentialsMode,
+    star_survives_error: bool,
     mut name: impl FnMut(&'a [u8]),
 ) -> Exposure {
     let mut star = false;
@@ -509,6 +511,11 @@ fn read_exposed<'a>(
             .try_for_each(&mut parse),
     };
     if parsed.is_err() {
+        // Firefox: a `*` read before the value failed still counts
+        // (`FetchKnobs::expose_star_before_parse_error`).
+        if star_survives_error && star && credentials != CredentialsMode::Include {
+            return Exposure::All;
+        }
         return Exposure::Nothing;
     }
     if star && credentials != CredentialsMode::Include {
@@ -535,17 +542,24 @@ impl<'a> ExposedNames<'a> {
         headers: &'a HeaderList,
         scan: &ResponseScan,
         credentials: CredentialsMode,
+        star_survives_error: bool,
     ) -> ExposedNames<'a> {
         let mut names: [&'a [u8]; 8] = [&[]; 8];
         let mut count = 0usize;
         let mut more = Vec::new();
-        let exposure = read_exposed(headers, scan, credentials, |t| match names.get_mut(count) {
-            Some(slot) => {
-                *slot = t;
-                count += 1;
-            }
-            None => more.push(t),
-        });
+        let exposure = read_exposed(
+            headers,
+            scan,
+            credentials,
+            star_survives_error,
+            |t| match names.get_mut(count) {
+                Some(slot) => {
+                    *slot = t;
+                    count += 1;
+                }
+                None => more.push(t),
+            },
+        );
         match exposure {
             Exposure::All => ExposedNames::All,
             Exposure::Listed => ExposedNames::Some { names, count, more },
@@ -602,6 +616,7 @@ fn cors_visible_bits(
     headers: &HeaderList,
     scan: &ResponseScan,
     credentials: CredentialsMode,
+    star_survives_error: bool,
 ) -> u64 {
     if scan.expose_headers.first.is_none() {
         return scan.safelisted;
@@ -615,7 +630,7 @@ fn cors_visible_bits(
         // CORS names are known), and no second pass over the headers.
         let others = candidates & !scan.allow_origin_bits & !scan.expose_headers_bits;
         let mut listed = 0u64;
-        let exposure = read_exposed(headers, scan, credentials, |t| {
+        let exposure = read_exposed(headers, scan, credentials, star_survives_error, |t| {
             match t.len() {
                 27 if header::eq_lower(t, b"access-control-allow-origin") => {
                     listed |= scan.allow_origin_bits;
@@ -641,7 +656,7 @@ fn cors_visible_bits(
             Exposure::Nothing => scan.safelisted,
         };
     }
-    let exposed = ExposedNames::of(headers, scan, credentials);
+    let exposed = ExposedNames::of(headers, scan, credentials, star_survives_error);
     if matches!(exposed, ExposedNames::All) {
         return all & !scan.forbidden;
     }
@@ -676,11 +691,14 @@ pub fn filter(
         url.clone(),
         url_list_len,
         credentials,
+        false,
     )
 }
 
 /// [`filter`] of a response already scanned (`scan` is of its headers,
-/// read for taintings `basic` and `cors`), taking the URL.
+/// read for taintings `basic` and `cors`), taking the URL;
+/// `star_survives_error` is the profile's
+/// `FetchKnobs::expose_star_before_parse_error`.
 pub(crate) fn filter_scanned(
     tainting: crate::request::ResponseTainting,
     response: Response,
@@ -688,6 +706,7 @@ pub(crate) fn filter_scanned(
     url: Url,
     url_list_len: usize,
     credentials: CredentialsMode,
+    star_survives_error: bool,
 ) -> FilteredResponse {
     use crate::request::ResponseTainting as T;
     let headers = response.headers;
@@ -712,11 +731,11 @@ pub(crate) fn filter_scanned(
         T::Cors => {
             let visible = if headers.len() <= 64 {
                 Visible {
-                    first: cors_visible_bits(&headers, scan, credentials),
+                    first: cors_visible_bits(&headers, scan, credentials, star_survives_error),
                     more: Vec::new(),
                 }
             } else {
-                let exposed = ExposedNames::of(&headers, scan, credentials);
+                let exposed = ExposedNames::of(&headers, scan, credentials, star_survives_error);
                 visible_where(&headers, |h| exposed.visible(h.name))
             };
             (
@@ -898,6 +917,7 @@ mod tests {
     fn reference_cors_visible(
         headers: &[(Vec<u8>, Vec<u8>)],
         credentials: CredentialsMode,
+        star_survives_error: bool,
     ) -> Vec<(Vec<u8>, Vec<u8>)> {
         let is_token = |t: &[u8]| {
             !t.is_empty()
@@ -905,6 +925,8 @@ mod tests {
                     .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b))
         };
         let mut listed: Option<Vec<Vec<u8>>> = Some(Vec::new());
+        // A `*` read before the first element that is not a token.
+        let mut star_before_error = false;
         for (name, value) in headers {
             if !name.eq_ignore_ascii_case(b"access-control-expose-headers") {
                 continue;
@@ -923,12 +945,15 @@ mod tests {
                     break;
                 }
                 if let Some(l) = &mut listed {
+                    star_before_error |= element == b"*";
                     l.push(element.to_ascii_lowercase());
                 }
             }
         }
+        let star_after_error = star_survives_error && listed.is_none() && star_before_error;
         let listed = listed.unwrap_or_default();
-        let all = credentials != CredentialsMode::Include && listed.iter().any(|t| t == b"*");
+        let all = credentials != CredentialsMode::Include
+            && (listed.iter().any(|t| t == b"*") || star_after_error);
         const SAFELISTED: [&[u8]; 7] = [
             b"cache-control",
             b"content-language",
@@ -1070,7 +1095,24 @@ mod tests {
                     .iter()
                     .map(|h| (h.name.to_vec(), h.value.to_vec()))
                     .collect();
-                prop_assert_eq!(got, reference_cors_visible(&headers, credentials));
+                prop_assert_eq!(got, reference_cors_visible(&headers, credentials, false));
+                // Firefox's reading: a `*` before a failure still counts.
+                let scan = ResponseScan::of(&response.headers);
+                let seen = filter_scanned(
+                    ResponseTainting::Cors,
+                    response.clone(),
+                    &scan,
+                    url(),
+                    1,
+                    credentials,
+                    true,
+                );
+                let got: Vec<(Vec<u8>, Vec<u8>)> = seen
+                    .headers()
+                    .iter()
+                    .map(|h| (h.name.to_vec(), h.value.to_vec()))
+                    .collect();
+                prop_assert_eq!(got, reference_cors_visible(&headers, credentials, true));
                 let basic = filter(ResponseTainting::Basic, response, &url(), 1, credentials);
                 let got: Vec<Vec<u8>> = basic.headers().iter().map(|h| h.name.to_vec()).collect();
                 let expected: Vec<Vec<u8>> = headers

@@ -254,6 +254,13 @@ pub enum Refusal {
         /// The URL.
         url: String,
     },
+    /// A `data:` URL the data URL processor fails on
+    /// (`fetch#data-url-processor`: no comma, or a `;base64` body that
+    /// forgiving-base64 decoding refuses).
+    InvalidDataUrl {
+        /// The URL.
+        url: String,
+    },
     /// The CORS check failed on the actual response.
     CorsCheck(CorsCheckFailure),
     /// The CORS check failed on the preflight response.
@@ -339,6 +346,7 @@ impl Refusal {
             Refusal::BadPort { .. } => "BadPort",
             Refusal::DisallowedByMode { .. } => "DisallowedByMode",
             Refusal::CorsDisabledScheme { .. } => "CorsDisabledScheme",
+            Refusal::InvalidDataUrl { .. } => "InvalidDataUrl",
             Refusal::CorsCheck(c) => c.name(),
             Refusal::PreflightCorsCheck(c) => c.preflight_name(),
             Refusal::PreflightInvalidStatus { .. } => "PreflightInvalidStatus",
@@ -546,6 +554,7 @@ impl Refusal {
             | Refusal::NoCorsMethodNotSafelisted { .. }
             | Refusal::NoCorsRedirectModeNotFollow
             | Refusal::InvalidRedirectLocation { .. }
+            | Refusal::InvalidDataUrl { .. }
             | Refusal::NetworkFailure
             | Refusal::InvalidResponse { .. } => return None,
         })
@@ -603,6 +612,10 @@ impl fmt::Display for Refusal {
             Refusal::CorsDisabledScheme { url } => write!(
                 f,
                 "cross-origin requests are only supported for http and https, not {url}"
+            ),
+            Refusal::InvalidDataUrl { url } => write!(
+                f,
+                "{url} is not a valid data: URL (it needs a comma, and a `;base64` body must be base64)"
             ),
             Refusal::CorsCheck(c) => write!(f, "CORS check failed: {c}"),
             Refusal::PreflightCorsCheck(c) => {

@@ -680,7 +680,12 @@ impl Fetch<'_> {
         if request::is_data_scheme(self.current_url()) && self.tainting != ResponseTainting::Opaque
         {
             let url = self.current_url();
-            let response = data_url_response(url);
+            let content_length = self.policy.profile.fetch.data_url_content_length;
+            let Some(response) = data_url_response(url, content_length) else {
+                return Err(Refusal::InvalidDataUrl {
+                    url: url.to_string(),
+                });
+            };
             let filtered = response::filter(
                 ResponseTainting::Basic,
                 response,
@@ -1548,49 +1553,106 @@ pub fn is_potentially_trustworthy(url: &Url) -> bool {
     }
 }
 
-/// The response a `data:` URL gives (`fetch#scheme-fetch`, data URL
-/// processor): status 200 with its MIME type as `Content-Type`.
-fn data_url_response(url: &Url) -> Response {
-    let path = url.path();
-    let before_comma = path.split(',').next().unwrap_or("");
-    let mut mime = before_comma
-        .trim_matches(|c: char| c.is_ascii_whitespace())
-        .to_owned();
-    if mime.to_ascii_lowercase().ends_with("base64") {
-        if let Some(i) = mime.rfind(';') {
-            let tail = mime[i + 1..].trim_matches(' ');
-            if tail.eq_ignore_ascii_case("base64") {
-                mime.truncate(i);
+/// The response a `data:` URL gives (`fetch#scheme-fetch`): status 200
+/// with its MIME type as `Content-Type` (and, where the profile adds it,
+/// the body's length as `Content-Length`), or `None` where the data URL
+/// processor fails.
+fn data_url_response(url: &Url, content_length: bool) -> Option<Response> {
+    let (mime, body_len) = process_data_url(url)?;
+    let response = Response::new(200).with_header("Content-Type", mime);
+    Some(if content_length {
+        response.with_header("Content-Length", body_len.to_string())
+    } else {
+        response
+    })
+}
+
+/// The data: URL processor (`fetch#data-url-processor`): the serialized
+/// MIME type and the body's length, or `None` on failure.
+fn process_data_url(url: &Url) -> Option<(String, usize)> {
+    // Steps 2-3: the URL serialized without its fragment, less `data:`.
+    let input = url[..url::Position::AfterQuery].get("data:".len()..)?;
+    // Steps 4-8: the MIME type up to the first comma; none is a failure.
+    let (mime, encoded_body) = input.split_once(',')?;
+    let mut mime = mime.trim_matches(|c: char| c.is_ascii_whitespace());
+    // Step 9.
+    let body = percent_decode_bytes(encoded_body.as_bytes());
+    // Step 10: `;`, any spaces, then `base64` in any case.
+    let mut body_len = body.len();
+    if let Some(rest) = strip_base64_suffix(mime) {
+        body_len = forgiving_base64_decoded_len(&body)?;
+        mime = rest;
+    }
+    // Steps 11-13.
+    let with_text_plain;
+    if mime.starts_with(';') {
+        with_text_plain = format!("text/plain{mime}");
+        mime = &with_text_plain;
+    }
+    let content_type = crate::mime::MimeType::parse(mime)
+        .map(|m| m.to_string())
+        .unwrap_or_else(|| "text/plain;charset=US-ASCII".to_owned());
+    Some((content_type, body_len))
+}
+
+/// `mime` without a final `;`, spaces and `base64` (any case), if it ends so
+/// (`fetch#data-url-processor` step 10).
+fn strip_base64_suffix(mime: &str) -> Option<&str> {
+    let cut = mime.len().checked_sub("base64".len())?;
+    let (head, tail) = (mime.get(..cut)?, mime.get(cut..)?);
+    if !tail.eq_ignore_ascii_case("base64") {
+        return None;
+    }
+    head.trim_end_matches(' ').strip_suffix(';')
+}
+
+/// How many bytes forgiving-base64 decoding gives (`infra#forgiving-base64-decode`),
+/// or `None` where it fails.
+fn forgiving_base64_decoded_len(data: &[u8]) -> Option<usize> {
+    // Step 1: ASCII whitespace is dropped.
+    let mut chars: Vec<u8> = data
+        .iter()
+        .copied()
+        .filter(|b| !matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' '))
+        .collect();
+    // Step 2: one or two `=` end a multiple of four.
+    if chars.len() % 4 == 0 {
+        for _ in 0..2 {
+            if chars.last() == Some(&b'=') {
+                chars.pop();
             }
         }
     }
-    if mime.starts_with(';') {
-        mime.insert_str(0, "text/plain");
+    // Steps 3-4.
+    if chars.len() % 4 == 1
+        || !chars
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+    {
+        return None;
     }
-    let decoded = percent_decode(&mime);
-    let content_type = crate::mime::MimeType::parse(&decoded)
-        .map(|m| m.to_string())
-        .unwrap_or_else(|| "text/plain;charset=US-ASCII".to_owned());
-    Response::new(200).with_header("Content-Type", content_type)
+    // Steps 5-8: six bits a character, leftover bits dropped.
+    Some(chars.len() * 6 / 8)
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
+/// Percent-decodes bytes (`url#percent-decode`): `%` and two hex digits
+/// become that byte; anything else is kept.
+fn percent_decode_bytes(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+    while let Some(&b) = bytes.get(i) {
+        let hex = |at: usize| bytes.get(at).and_then(|b| (*b as char).to_digit(16));
+        if b == b'%' {
+            if let (Some(h), Some(l)) = (hex(i + 1), hex(i + 2)) {
                 out.push((h * 16 + l) as u8);
                 i += 3;
                 continue;
             }
         }
-        out.push(bytes[i]);
+        out.push(b);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 /// An origin's ASCII serialization (`html#ascii-serialisation-of-an-origin`),

@@ -274,6 +274,12 @@ pub struct FetchKnobs {
     /// two more expose all, `unparsable-before-star-exposes-nothing-extra`
     /// does not).
     pub expose_star_before_parse_error: bool,
+    /// Whether the response of a `data:` URL carries `Content-Length` (the
+    /// decoded body's length) beside `Content-Type`; the standard gives it
+    /// only `Content-Type` (`fetch#scheme-fetch`). Firefox: yes (recorded
+    /// in Firefox ESR 153: every `decision/data-url/*` scenario that
+    /// succeeds shows it).
+    pub data_url_content_length: bool,
 }
 
 /// What a redirect whose `Location` is empty does.
@@ -326,6 +332,7 @@ impl FetchKnobs {
         location_tab_percent_encoded: false,
         location_isomorphic_decoded: false,
         expose_star_before_parse_error: false,
+        data_url_content_length: false,
     };
 
     /// Chromium 156, as recorded.
@@ -356,6 +363,7 @@ impl FetchKnobs {
         location_tab_percent_encoded: false,
         location_isomorphic_decoded: false,
         expose_star_before_parse_error: false,
+        data_url_content_length: false,
     };
 
     /// Firefox ESR 153, as recorded.
@@ -370,6 +378,7 @@ impl FetchKnobs {
         content_type_comma_unsafe: true,
         location_tab_percent_encoded: true,
         expose_star_before_parse_error: true,
+        data_url_content_length: true,
         ..FetchKnobs::SPEC
     };
 
@@ -401,6 +410,7 @@ impl FetchKnobs {
         location_tab_percent_encoded: false,
         location_isomorphic_decoded: true,
         expose_star_before_parse_error: false,
+        data_url_content_length: false,
     };
 }
 

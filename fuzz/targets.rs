@@ -385,6 +385,8 @@ const URLS: &[&str] = &[
     "ftp://api.example/",
     "https://u:p@api.example/",
     "about:blank",
+    "data:;base64,aGk=",
+    "data:text/plain;base64,a",
 ];
 
 const ORIGINS: &[&str] = &[
@@ -450,6 +452,11 @@ const VALUES: &[&str] = &[
     "https://other.example/",
     "same-origin",
     "sid=1",
+    "*, x b",
+    "/n\text",
+    "/é",
+    "bytes=0-99999999999999999999",
+    "text/plain;a=b,c",
 ];
 
 /// A pool index or anything.

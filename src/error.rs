@@ -254,6 +254,16 @@ pub enum Refusal {
         /// The URL.
         url: String,
     },
+    /// A URL of a scheme the fetch cannot fetch (`fetch#concept-scheme-fetch`
+    /// gives a network error): `about:` other than `about:blank` (or
+    /// `about:blank` where the profile refuses it), `file:`, `blob:`, or
+    /// any other scheme that is not HTTP(S) or `data:`, reached in a mode
+    /// that lets it go on (`no-cors`; `cors` refuses it first with
+    /// [`Refusal::CorsDisabledScheme`]).
+    UnsupportedScheme {
+        /// The URL.
+        url: String,
+    },
     /// A `data:` URL the data URL processor fails on
     /// (`fetch#data-url-processor`: no comma, or a `;base64` body that
     /// forgiving-base64 decoding refuses).
@@ -347,6 +357,7 @@ impl Refusal {
             Refusal::DisallowedByMode { .. } => "DisallowedByMode",
             Refusal::CorsDisabledScheme { .. } => "CorsDisabledScheme",
             Refusal::InvalidDataUrl { .. } => "InvalidDataUrl",
+            Refusal::UnsupportedScheme { .. } => "UnsupportedScheme",
             Refusal::CorsCheck(c) => c.name(),
             Refusal::PreflightCorsCheck(c) => c.preflight_name(),
             Refusal::PreflightInvalidStatus { .. } => "PreflightInvalidStatus",
@@ -555,6 +566,7 @@ impl Refusal {
             | Refusal::NoCorsRedirectModeNotFollow
             | Refusal::InvalidRedirectLocation { .. }
             | Refusal::InvalidDataUrl { .. }
+            | Refusal::UnsupportedScheme { .. }
             | Refusal::NetworkFailure
             | Refusal::InvalidResponse { .. } => return None,
         })
@@ -613,6 +625,12 @@ impl fmt::Display for Refusal {
                 f,
                 "cross-origin requests are only supported for http and https, not {url}"
             ),
+            Refusal::UnsupportedScheme { url } => {
+                write!(
+                    f,
+                    "{url} cannot be fetched: its scheme is not http, https or data"
+                )
+            }
             Refusal::InvalidDataUrl { url } => write!(
                 f,
                 "{url} is not a valid data: URL (it needs a comma, and a `;base64` body must be base64)"

@@ -736,8 +736,42 @@ impl Fetch<'_> {
                 }
             }
         }
+        if !request::is_http_scheme(self.current_url()) {
+            // Nothing goes on the wire for another scheme.
+            return self.scheme_fetch();
+        }
         self.state = State::SendActual;
         Ok(None)
+    }
+
+    /// `fetch#concept-scheme-fetch` for a URL that is neither HTTP(S) nor
+    /// `data:` (handled first): `about:blank` gives an empty
+    /// `text/html;charset=utf-8` response where the profile lets a fetch
+    /// have it; anything else (another `about:` URL, `file:`, a `blob:`
+    /// URL the engine has no store for, any other scheme) is a network
+    /// error.
+    #[cold]
+    fn scheme_fetch(&mut self) -> Result<Option<Ready>, Refusal> {
+        let url = self.current_url();
+        if url.scheme() == "about"
+            && url.path() == "blank"
+            && self.policy.profile.fetch.about_blank_fetchable
+        {
+            let response =
+                Response::new(200).with_header("Content-Type", "text/html;charset=utf-8");
+            let filtered = response::filter(
+                self.tainting,
+                response,
+                url,
+                self.url_list_len(),
+                self.credentials,
+            );
+            self.finish(Ok(filtered));
+            return Ok(None);
+        }
+        Err(Refusal::UnsupportedScheme {
+            url: url.to_string(),
+        })
     }
 
     /// `fetch#http-fetch` step 3.1: whether the cache fails to cover the

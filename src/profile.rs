@@ -280,6 +280,12 @@ pub struct FetchKnobs {
     /// in Firefox ESR 153: every `decision/data-url/*` scenario that
     /// succeeds shows it).
     pub data_url_content_length: bool,
+    /// Whether a fetch of `about:blank` (reached in `no-cors` mode) gets
+    /// the empty `text/html;charset=utf-8` response of
+    /// `fetch#concept-scheme-fetch`; otherwise it is a network error.
+    /// Firefox: yes; Chromium and WebKit: no (recorded in all three:
+    /// `decision/scheme/about-blank-no-cors-opaque`).
+    pub about_blank_fetchable: bool,
 }
 
 /// What a redirect whose `Location` is empty does.
@@ -333,6 +339,7 @@ impl FetchKnobs {
         location_isomorphic_decoded: false,
         expose_star_before_parse_error: false,
         data_url_content_length: false,
+        about_blank_fetchable: true,
     };
 
     /// Chromium 156, as recorded.
@@ -364,6 +371,7 @@ impl FetchKnobs {
         location_isomorphic_decoded: false,
         expose_star_before_parse_error: false,
         data_url_content_length: false,
+        about_blank_fetchable: false,
     };
 
     /// Firefox ESR 153, as recorded.
@@ -411,6 +419,7 @@ impl FetchKnobs {
         location_isomorphic_decoded: true,
         expose_star_before_parse_error: false,
         data_url_content_length: false,
+        about_blank_fetchable: false,
     };
 }
 

@@ -254,6 +254,12 @@ pub enum Refusal {
         /// The URL.
         url: String,
     },
+    /// The page's origin is potentially trustworthy and the URL is not:
+    /// blocked as mixed content (`fetch#main-fetch` step 7).
+    MixedContent {
+        /// The URL.
+        url: String,
+    },
     /// A URL of a scheme the fetch cannot fetch (`fetch#concept-scheme-fetch`
     /// gives a network error): `about:` other than `about:blank` (or
     /// `about:blank` where the profile refuses it), `file:`, `blob:`, or
@@ -358,6 +364,7 @@ impl Refusal {
             Refusal::CorsDisabledScheme { .. } => "CorsDisabledScheme",
             Refusal::InvalidDataUrl { .. } => "InvalidDataUrl",
             Refusal::UnsupportedScheme { .. } => "UnsupportedScheme",
+            Refusal::MixedContent { .. } => "MixedContent",
             Refusal::CorsCheck(c) => c.name(),
             Refusal::PreflightCorsCheck(c) => c.preflight_name(),
             Refusal::PreflightInvalidStatus { .. } => "PreflightInvalidStatus",
@@ -567,6 +574,7 @@ impl Refusal {
             | Refusal::InvalidRedirectLocation { .. }
             | Refusal::InvalidDataUrl { .. }
             | Refusal::UnsupportedScheme { .. }
+            | Refusal::MixedContent { .. }
             | Refusal::NetworkFailure
             | Refusal::InvalidResponse { .. } => return None,
         })
@@ -624,6 +632,10 @@ impl fmt::Display for Refusal {
             Refusal::CorsDisabledScheme { url } => write!(
                 f,
                 "cross-origin requests are only supported for http and https, not {url}"
+            ),
+            Refusal::MixedContent { url } => write!(
+                f,
+                "{url} is not potentially trustworthy and the page is: blocked as mixed content"
             ),
             Refusal::UnsupportedScheme { url } => {
                 write!(

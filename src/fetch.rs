@@ -715,6 +715,11 @@ impl Fetch<'_> {
                 _ => request::has_unsafe_header(headers, profile),
             },
             self.tainting != ResponseTainting::Basic,
+            // Asked only of a URL that is not potentially trustworthy.
+            || {
+                (!self.trustworthy || profile.fetch.mixed_content_blocks_localhost)
+                    && request::is_mixed_content(&self.origin, self.current_url(), profile)
+            },
         )?;
         match decision {
             Decision::SameOrigin | Decision::Navigate => {

@@ -286,6 +286,14 @@ pub struct FetchKnobs {
     /// Firefox: yes; Chromium and WebKit: no (recorded in all three:
     /// `decision/scheme/about-blank-no-cors-opaque`).
     pub about_blank_fetchable: bool,
+    /// Whether a page of a potentially trustworthy origin is refused an
+    /// `http:` URL on a loopback or `localhost` host as mixed content; the
+    /// standard counts such URLs as potentially trustworthy
+    /// (`secure-contexts#is-origin-trustworthy`), so they are allowed.
+    /// WebKit: yes (recorded in WebKitGTK 2.50:
+    /// `decision/mixed-content/https-page-to-http-localhost-allowed` is
+    /// refused without a request).
+    pub mixed_content_blocks_localhost: bool,
 }
 
 /// What a redirect whose `Location` is empty does.
@@ -340,6 +348,7 @@ impl FetchKnobs {
         expose_star_before_parse_error: false,
         data_url_content_length: false,
         about_blank_fetchable: true,
+        mixed_content_blocks_localhost: false,
     };
 
     /// Chromium 156, as recorded.
@@ -372,6 +381,7 @@ impl FetchKnobs {
         expose_star_before_parse_error: false,
         data_url_content_length: false,
         about_blank_fetchable: false,
+        mixed_content_blocks_localhost: false,
     };
 
     /// Firefox ESR 153, as recorded.
@@ -420,6 +430,7 @@ impl FetchKnobs {
         expose_star_before_parse_error: false,
         data_url_content_length: false,
         about_blank_fetchable: false,
+        mixed_content_blocks_localhost: true,
     };
 }
 

@@ -828,7 +828,54 @@ pub fn decide(request: &Request, profile: &Profile) -> Result<Decision, Refusal>
         &request.method,
         || has_unsafe_header(&request.headers, profile),
         false,
+        || is_mixed_content(&request.origin, &request.url, profile),
     )
+}
+
+/// Whether a fetch of `url` by a page of `origin` is blocked as mixed
+/// content (`mixed-content#should-block-fetch`, which `fetch#main-fetch`
+/// step 7 asks): the page's origin is potentially trustworthy and the URL,
+/// an `http:` one, is not. Other schemes that are not potentially
+/// trustworthy are refused by their own rule first
+/// ([`Refusal::CorsDisabledScheme`], [`Refusal::UnsupportedScheme`]), as
+/// browsers report them. A page of an opaque origin is taken as not
+/// restricting (the engine does not know its URL).
+///
+/// ```
+/// use crossorigin::{Origin, Profile};
+/// use crossorigin::request::is_mixed_content;
+/// let page = Origin::from_url_str("https://app.example").unwrap();
+/// let http = url::Url::parse("http://api.example/x").unwrap();
+/// assert!(is_mixed_content(&page, &http, &Profile::spec()));
+/// let local = url::Url::parse("http://localhost/x").unwrap();
+/// assert!(!is_mixed_content(&page, &local, &Profile::spec()));
+/// assert!(is_mixed_content(&page, &local, &Profile::webkit()));
+/// ```
+pub fn is_mixed_content(origin: &Origin, url: &Url, profile: &Profile) -> bool {
+    url.scheme() == "http"
+        && (profile.fetch.mixed_content_blocks_localhost
+            || !crate::fetch::is_potentially_trustworthy(url))
+        && origin_is_potentially_trustworthy(origin)
+}
+
+/// Whether an origin is potentially trustworthy
+/// (`secure-contexts#is-origin-trustworthy`): `https` or `wss`, or a
+/// loopback address or `localhost` name.
+pub(crate) fn origin_is_potentially_trustworthy(origin: &Origin) -> bool {
+    let Some(t) = origin.as_tuple() else {
+        return false;
+    };
+    match t.scheme() {
+        crate::origin::Scheme::Https | crate::origin::Scheme::Wss => true,
+        _ => match t.host() {
+            crate::origin::Host::Ipv4(a) => a.is_loopback(),
+            crate::origin::Host::Ipv6(a) => a.is_loopback(),
+            crate::origin::Host::Domain(d) => {
+                let d = d.as_str().trim_end_matches('.');
+                d == "localhost" || d.ends_with(".localhost")
+            }
+        },
+    }
 }
 
 /// [`decide`] for a request at one point of its fetch: its mode, redirect
@@ -847,9 +894,16 @@ pub(crate) fn decide_at(
     method: &[u8],
     has_unsafe_header: impl FnOnce() -> bool,
     tainted_cors: bool,
+    mixed_content: impl FnOnce() -> bool,
 ) -> Result<Decision, Refusal> {
     if let Some(port) = is_bad_port(url) {
         return Err(Refusal::BadPort { port });
+    }
+    // fetch#main-fetch step 7, after the bad port.
+    if mixed_content() {
+        return Err(Refusal::MixedContent {
+            url: url.to_string(),
+        });
     }
     if !tainted_cors && same_origin {
         return Ok(Decision::SameOrigin);

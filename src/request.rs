@@ -885,6 +885,7 @@ pub(crate) fn origin_is_potentially_trustworthy(origin: &Origin) -> bool {
 /// when it matters), and whether its response tainting is already `cors`
 /// (after a cross-origin redirect).
 #[allow(clippy::too_many_arguments)] // the request's parts, not copied into a struct per hop
+#[inline(always)]
 pub(crate) fn decide_at(
     mode: Mode,
     redirect: RedirectMode,

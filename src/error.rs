@@ -254,6 +254,12 @@ pub enum Refusal {
         /// The URL.
         url: String,
     },
+    /// The script's URL has a username or password; the `Request`
+    /// constructor throws (`fetch#dom-request`).
+    UrlWithCredentials {
+        /// The URL.
+        url: String,
+    },
     /// The page's origin is potentially trustworthy and the URL is not:
     /// blocked as mixed content (`fetch#main-fetch` step 7).
     MixedContent {
@@ -365,6 +371,7 @@ impl Refusal {
             Refusal::InvalidDataUrl { .. } => "InvalidDataUrl",
             Refusal::UnsupportedScheme { .. } => "UnsupportedScheme",
             Refusal::MixedContent { .. } => "MixedContent",
+            Refusal::UrlWithCredentials { .. } => "UrlWithCredentials",
             Refusal::CorsCheck(c) => c.name(),
             Refusal::PreflightCorsCheck(c) => c.preflight_name(),
             Refusal::PreflightInvalidStatus { .. } => "PreflightInvalidStatus",
@@ -575,6 +582,7 @@ impl Refusal {
             | Refusal::InvalidDataUrl { .. }
             | Refusal::UnsupportedScheme { .. }
             | Refusal::MixedContent { .. }
+            | Refusal::UrlWithCredentials { .. }
             | Refusal::NetworkFailure
             | Refusal::InvalidResponse { .. } => return None,
         })
@@ -632,6 +640,10 @@ impl fmt::Display for Refusal {
             Refusal::CorsDisabledScheme { url } => write!(
                 f,
                 "cross-origin requests are only supported for http and https, not {url}"
+            ),
+            Refusal::UrlWithCredentials { url } => write!(
+                f,
+                "fetch() refuses {url}: a request URL may not include a username or password"
             ),
             Refusal::MixedContent { url } => write!(
                 f,

@@ -313,6 +313,14 @@ pub(crate) struct Safelisted {
 pub(crate) fn check_script_request_safelisted(
     request: &mut Request,
 ) -> Result<Option<Safelisted>, Refusal> {
+    // Request constructor: a URL with credentials is refused first.
+    if request.url.has_authority()
+        && (!request.url.username().is_empty() || request.url.password().is_some())
+    {
+        return Err(Refusal::UrlWithCredentials {
+            url: request.url.to_string(),
+        });
+    }
     // Request constructor: method. The methods scripts use most are
     // already valid, allowed and normalized: one comparison each.
     let common = matches!(

@@ -313,10 +313,9 @@ pub(crate) struct Safelisted {
 pub(crate) fn check_script_request_safelisted(
     request: &mut Request,
 ) -> Result<Option<Safelisted>, Refusal> {
-    // Request constructor: a URL with credentials is refused first.
-    if request.url.has_authority()
-        && (!request.url.username().is_empty() || request.url.password().is_some())
-    {
+    // Request constructor: a URL with credentials is refused first (the
+    // serialization up to the host ends with `@` exactly when it has them).
+    if request.url[..url::Position::BeforeHost].ends_with('@') {
         return Err(Refusal::UrlWithCredentials {
             url: request.url.to_string(),
         });

@@ -501,6 +501,18 @@ pub fn suggest_fix(refusal: &Refusal, request: &Request) -> Option<String> {
         Refusal::RedirectContainsCredentials { .. } => {
             "redirect to a URL without a user name or password".to_owned()
         }
+        Refusal::MixedContent { .. } => {
+            "serve the resource over https (a page served over https cannot fetch http URLs)"
+                .to_owned()
+        }
+        Refusal::UrlWithCredentials { .. } => {
+            "remove the user name and password from the URL (send credentials in a header, e.g. `Authorization`)"
+                .to_owned()
+        }
+        Refusal::InvalidDataUrl { .. } => {
+            "write the data: URL as `data:[<type>][;base64],<data>`, with a comma and valid base64"
+                .to_owned()
+        }
         _ => return None,
     })
 }

@@ -254,6 +254,12 @@ pub enum Refusal {
         /// The URL.
         url: String,
     },
+    /// The script gave a body with `GET` or `HEAD`; the `Request`
+    /// constructor throws (`fetch#dom-request`).
+    BodyWithGetOrHead {
+        /// The method.
+        method: Vec<u8>,
+    },
     /// The script's URL has a username or password; the `Request`
     /// constructor throws (`fetch#dom-request`).
     UrlWithCredentials {
@@ -372,6 +378,7 @@ impl Refusal {
             Refusal::UnsupportedScheme { .. } => "UnsupportedScheme",
             Refusal::MixedContent { .. } => "MixedContent",
             Refusal::UrlWithCredentials { .. } => "UrlWithCredentials",
+            Refusal::BodyWithGetOrHead { .. } => "BodyWithGetOrHead",
             Refusal::CorsCheck(c) => c.name(),
             Refusal::PreflightCorsCheck(c) => c.preflight_name(),
             Refusal::PreflightInvalidStatus { .. } => "PreflightInvalidStatus",
@@ -583,6 +590,7 @@ impl Refusal {
             | Refusal::UnsupportedScheme { .. }
             | Refusal::MixedContent { .. }
             | Refusal::UrlWithCredentials { .. }
+            | Refusal::BodyWithGetOrHead { .. }
             | Refusal::NetworkFailure
             | Refusal::InvalidResponse { .. } => return None,
         })
@@ -640,6 +648,11 @@ impl fmt::Display for Refusal {
             Refusal::CorsDisabledScheme { url } => write!(
                 f,
                 "cross-origin requests are only supported for http and https, not {url}"
+            ),
+            Refusal::BodyWithGetOrHead { method } => write!(
+                f,
+                "fetch() refuses a body with {}: a GET or HEAD request cannot have one",
+                String::from_utf8_lossy(method)
             ),
             Refusal::UrlWithCredentials { url } => write!(
                 f,

@@ -509,6 +509,9 @@ pub fn suggest_fix(refusal: &Refusal, request: &Request) -> Option<String> {
             "remove the user name and password from the URL (send credentials in a header, e.g. `Authorization`)"
                 .to_owned()
         }
+        Refusal::BodyWithGetOrHead { .. } => {
+            "drop the body, or send it with another method (POST, PUT)".to_owned()
+        }
         Refusal::InvalidDataUrl { .. } => {
             "write the data: URL as `data:[<type>][;base64],<data>`, with a comma and valid base64"
                 .to_owned()

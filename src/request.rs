@@ -375,6 +375,13 @@ pub(crate) fn check_script_request_safelisted(
             }
         }
     }
+    // Request constructor: a body with `GET` or `HEAD` (the method
+    // normalized above) throws.
+    if request.body.is_some() && matches!(request.method.as_bytes(), b"GET" | b"HEAD") {
+        return Err(Refusal::BodyWithGetOrHead {
+            method: request.method.as_bytes().to_vec(),
+        });
+    }
     if rebuild {
         let given = std::mem::take(&mut request.headers);
         let mut headers = HeaderList::with_capacity(given.len(), 0);

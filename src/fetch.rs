@@ -677,25 +677,6 @@ impl Fetch<'_> {
             // The rules below then ask the whole list.
             self.materialize_accept();
         }
-        if request::is_data_scheme(self.current_url()) && self.tainting != ResponseTainting::Opaque
-        {
-            let url = self.current_url();
-            let content_length = self.policy.profile.fetch.data_url_content_length;
-            let Some(response) = data_url_response(url, content_length) else {
-                return Err(Refusal::InvalidDataUrl {
-                    url: url.to_string(),
-                });
-            };
-            let filtered = response::filter(
-                ResponseTainting::Basic,
-                response,
-                url,
-                self.url_list_len(),
-                self.credentials,
-            );
-            self.finish(Ok(filtered));
-            return Ok(None);
-        }
         self.same_origin = self.origin.same_origin_with_url(self.current_url());
         self.trustworthy = is_potentially_trustworthy(self.current_url());
         let (known, headers, profile) = (self.unsafe_names, &self.headers, &self.policy.profile);
@@ -749,34 +730,42 @@ impl Fetch<'_> {
         Ok(None)
     }
 
-    /// `fetch#concept-scheme-fetch` for a URL that is neither HTTP(S) nor
-    /// `data:` (handled first): `about:blank` gives an empty
+    /// `fetch#concept-scheme-fetch` for a URL that is not HTTP(S): a
+    /// `data:` URL gives its data URL processor's response (or a network
+    /// error where that fails); `about:blank` an empty
     /// `text/html;charset=utf-8` response where the profile lets a fetch
     /// have it; anything else (another `about:` URL, `file:`, a `blob:`
     /// URL the engine has no store for, any other scheme) is a network
-    /// error.
+    /// error. The response is filtered by the tainting main fetch set
+    /// (`basic` for `data:`, which main fetch treats as same-origin).
     #[cold]
     fn scheme_fetch(&mut self) -> Result<Option<Ready>, Refusal> {
         let url = self.current_url();
-        if url.scheme() == "about"
-            && url.path() == "blank"
-            && self.policy.profile.fetch.about_blank_fetchable
-        {
-            let response =
-                Response::new(200).with_header("Content-Type", "text/html;charset=utf-8");
-            let filtered = response::filter(
-                self.tainting,
-                response,
-                url,
-                self.url_list_len(),
-                self.credentials,
-            );
-            self.finish(Ok(filtered));
-            return Ok(None);
-        }
-        Err(Refusal::UnsupportedScheme {
-            url: url.to_string(),
-        })
+        let knobs = &self.policy.profile.fetch;
+        let response = match url.scheme() {
+            "data" => data_url_response(url, knobs.data_url_content_length).ok_or_else(|| {
+                Refusal::InvalidDataUrl {
+                    url: url.to_string(),
+                }
+            })?,
+            "about" if url.path() == "blank" && knobs.about_blank_fetchable => {
+                Response::new(200).with_header("Content-Type", "text/html;charset=utf-8")
+            }
+            _ => {
+                return Err(Refusal::UnsupportedScheme {
+                    url: url.to_string(),
+                });
+            }
+        };
+        let filtered = response::filter(
+            self.tainting,
+            response,
+            url,
+            self.url_list_len(),
+            self.credentials,
+        );
+        self.finish(Ok(filtered));
+        Ok(None)
     }
 
     /// `fetch#http-fetch` step 3.1: whether the cache fails to cover the

@@ -852,11 +852,7 @@ mod tests {
                     1,
                     credentials,
                 );
-                let got: Vec<(Vec<u8>, Vec<u8>)> = seen
-                    .headers()
-                    .iter()
-                    .map(|h| (h.name.to_vec(), h.value.to_vec()))
-                    .collect();
+                let got = visible(&seen);
                 assert_eq!(got, expected, "{count} headers, {credentials:?}");
                 assert_eq!(seen.headers().len(), expected.len());
                 assert_eq!(seen.internal_headers(), &response.headers);
@@ -906,6 +902,14 @@ mod tests {
         let f = |r| filter(ResponseTainting::Cors, r, &url(), 1, CredentialsMode::Omit);
         assert_eq!(f(a.clone()), f(b));
         assert_ne!(f(a), f(c));
+    }
+
+    /// The headers a filtered response lets a script see, as owned pairs.
+    fn visible(seen: &FilteredResponse) -> Vec<(Vec<u8>, Vec<u8>)> {
+        seen.headers()
+            .iter()
+            .map(|h| (h.name.to_vec(), h.value.to_vec()))
+            .collect()
     }
 
     /// The CORS filter as the standard writes it, for comparison: the
@@ -1090,11 +1094,7 @@ mod tests {
                     response = response.with_header(n, v);
                 }
                 let seen = filter(ResponseTainting::Cors, response.clone(), &url(), 1, credentials);
-                let got: Vec<(Vec<u8>, Vec<u8>)> = seen
-                    .headers()
-                    .iter()
-                    .map(|h| (h.name.to_vec(), h.value.to_vec()))
-                    .collect();
+                let got = visible(&seen);
                 prop_assert_eq!(got, reference_cors_visible(&headers, credentials, false));
                 // Firefox's reading: a `*` before a failure still counts.
                 let scan = ResponseScan::of(&response.headers);
@@ -1107,11 +1107,7 @@ mod tests {
                     credentials,
                     true,
                 );
-                let got: Vec<(Vec<u8>, Vec<u8>)> = seen
-                    .headers()
-                    .iter()
-                    .map(|h| (h.name.to_vec(), h.value.to_vec()))
-                    .collect();
+                let got = visible(&seen);
                 prop_assert_eq!(got, reference_cors_visible(&headers, credentials, true));
                 let basic = filter(ResponseTainting::Basic, response, &url(), 1, credentials);
                 let got: Vec<Vec<u8>> = basic.headers().iter().map(|h| h.name.to_vec()).collect();

@@ -1567,17 +1567,9 @@ pub fn is_potentially_trustworthy(url: &Url) -> bool {
     match url.scheme().as_bytes() {
         b"https" | b"wss" | b"file" | b"data" => true,
         b"about" => matches!(url.path(), "blank" | "srcdoc"),
-        _ => match url.host() {
-            Some(h) => match Host::from_url_host(&h) {
-                Host::Ipv4(a) => a.is_loopback(),
-                Host::Ipv6(a) => a.is_loopback(),
-                Host::Domain(d) => {
-                    let d = d.as_str().trim_end_matches('.');
-                    d == "localhost" || d.ends_with(".localhost")
-                }
-            },
-            None => false,
-        },
+        _ => url
+            .host()
+            .is_some_and(|h| Host::from_url_host(&h).is_local()),
     }
 }
 

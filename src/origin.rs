@@ -213,6 +213,28 @@ impl Host {
         }
     }
 
+    /// Whether the host is a loopback address or a `localhost` name (with
+    /// or without a final dot, or under `.localhost`): what makes an
+    /// `http:` origin potentially trustworthy
+    /// (`secure-contexts#is-origin-trustworthy`).
+    ///
+    /// ```
+    /// use crossorigin::Host;
+    /// assert!(Host::parse("127.0.0.2").unwrap().is_local());
+    /// assert!(Host::parse("api.localhost.").unwrap().is_local());
+    /// assert!(!Host::parse("localhost.example").unwrap().is_local());
+    /// ```
+    pub fn is_local(&self) -> bool {
+        match self {
+            Host::Ipv4(a) => a.is_loopback(),
+            Host::Ipv6(a) => a.is_loopback(),
+            Host::Domain(d) => {
+                let d = d.as_str().trim_end_matches('.');
+                d == "localhost" || d.ends_with(".localhost")
+            }
+        }
+    }
+
     /// The domain, if the host is one.
     pub fn domain(&self) -> Option<&str> {
         match self {

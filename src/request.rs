@@ -881,14 +881,7 @@ pub(crate) fn origin_is_potentially_trustworthy(origin: &Origin) -> bool {
     };
     match t.scheme() {
         crate::origin::Scheme::Https | crate::origin::Scheme::Wss => true,
-        _ => match t.host() {
-            crate::origin::Host::Ipv4(a) => a.is_loopback(),
-            crate::origin::Host::Ipv6(a) => a.is_loopback(),
-            crate::origin::Host::Domain(d) => {
-                let d = d.as_str().trim_end_matches('.');
-                d == "localhost" || d.ends_with(".localhost")
-            }
-        },
+        _ => t.host().is_local(),
     }
 }
 

@@ -1021,10 +1021,24 @@ fn is_safelisted_language_or_range(name: SafelistedName, value: &[u8]) -> bool {
     match name {
         // Branch-free: AND the classes of every byte.
         SafelistedName::Language => and_classes(value) & LANGUAGE != 0,
-        _ => matches!(
-            parse_single_range_header_value(value, false),
-            Some((Some(_), _))
-        ),
+        _ => is_safelisted_range(value, false, None),
+    }
+}
+
+/// The `Range` rule of `fetch#cors-safelisted-request-header` for a value
+/// of at most 128 bytes: a single range header value with a first
+/// position; where a browser profile says so, the unit `bytes` in any case
+/// and both positions at most `position_max`.
+pub(crate) fn is_safelisted_range(
+    value: &[u8],
+    unit_any_case: bool,
+    position_max: Option<u64>,
+) -> bool {
+    let fits =
+        |b: &RangeBound<'_>| position_max.is_none_or(|max| b.value().is_some_and(|v| v <= max));
+    match parse_range(value, false, unit_any_case) {
+        Some((Some(start), end)) => fits(&start) && end.as_ref().is_none_or(fits),
+        _ => false,
     }
 }
 

@@ -759,15 +759,11 @@ impl Profile {
             if value.len() > crate::header::SAFELISTED_VALUE_MAX {
                 return Some(false);
             }
-            let parsed = crate::header::parse_range(value, false, k.range_unit_any_case);
-            let fits = |b: &crate::header::RangeBound<'_>| {
-                k.range_position_max
-                    .is_none_or(|max| b.value().is_some_and(|v| v <= max))
-            };
-            return Some(match parsed {
-                Some((Some(start), end)) => fits(&start) && end.as_ref().is_none_or(fits),
-                _ => false,
-            });
+            return Some(crate::header::is_safelisted_range(
+                value,
+                k.range_unit_any_case,
+                k.range_position_max,
+            ));
         }
         if k.content_type_comma_unsafe
             && name.eq_ignore_ascii_case(b"content-type")

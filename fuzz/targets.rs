@@ -652,6 +652,8 @@ const PREFLIGHT_HEADER_NAMES: &[&[u8]] = &[
     b"sec-fetch-dest",
     b"sec-fetch-mode",
     b"sec-fetch-site",
+    // Firefox's profile (`FetchKnobs::sec_fetch_storage_access_on_preflight`).
+    b"sec-fetch-storage-access",
 ];
 
 /// The invariants of one driven fetch.

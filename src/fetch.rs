@@ -190,6 +190,7 @@ impl Policy {
             origin_serialized,
             tainted: false,
             cross_origin_hop: false,
+            last_hop_cross_origin: false,
             in_preflight: false,
             method_rewritten: false,
             first_url: Some(url),
@@ -449,6 +450,8 @@ pub struct Fetch<'p> {
     tainted: bool,
     /// Whether a redirect went to another origin than the URL before it.
     cross_origin_hop: bool,
+    /// Whether the last redirect did.
+    last_hop_cross_origin: bool,
     /// Whether the response being handled answers a preflight.
     in_preflight: bool,
     /// Whether a redirect rewrote the method to `GET`.
@@ -1150,6 +1153,7 @@ impl Fetch<'_> {
             self.headers
                 .retain(|h| !header::is_request_body_header_name(h.name));
         }
+        self.last_hop_cross_origin = cross_origin;
         // Step 13: `Authorization` goes when the origin changes.
         if cross_origin {
             self.cross_origin_hop = true;
@@ -1318,13 +1322,41 @@ impl Fetch<'_> {
 
     /// Headers every request gets in HTTP-network-or-cache fetch: `Referer`,
     /// `Origin`, and the fetch metadata headers the profile sends.
+    #[inline(always)]
     fn network_headers(&self, tainting: ResponseTainting, method: &[u8], preflight: bool) -> Added {
         let origin = if preflight {
             Some(self.preflight_origin_value())
         } else {
             self.origin_header(tainting, method)
         };
-        let metadata = self.sends_metadata().then(|| Metadata {
+        let metadata = self.metadata(preflight);
+        Added {
+            referer: self.referer(),
+            origin,
+            metadata,
+            ..Added::default()
+        }
+    }
+
+    /// The fetch metadata headers of the request about to be sent (a
+    /// preflight or not), as the profile sends them.
+    #[inline]
+    fn metadata(&self, preflight: bool) -> Option<Metadata> {
+        if self.policy.profile.fetch.sec_fetch_departs() {
+            return self.metadata_departed(preflight);
+        }
+        self.sends_metadata().then(|| {
+            self.metadata_with(
+                preflight,
+                self.site.unwrap_or_else(|| self.sec_fetch_site()),
+            )
+        })
+    }
+
+    /// The three fetch metadata headers, with this `Sec-Fetch-Site`.
+    #[inline]
+    fn metadata_with(&self, preflight: bool, site: &'static str) -> Metadata {
+        Metadata {
             dest: if self.mode == Mode::Navigate {
                 "document"
             } else {
@@ -1335,14 +1367,44 @@ impl Fetch<'_> {
             } else {
                 self.mode.as_str()
             },
-            site: self.site.unwrap_or_else(|| self.sec_fetch_site()),
-        });
-        Added {
-            referer: self.referer(),
-            origin,
-            metadata,
-            ..Added::default()
+            site,
+            mode_only: false,
+            storage_access: false,
         }
+    }
+
+    /// [`Fetch::metadata`] under a profile that departs from Fetch
+    /// Metadata ([`crate::profile::FetchKnobs::sec_fetch_departs`]).
+    #[cold]
+    fn metadata_departed(&self, preflight: bool) -> Option<Metadata> {
+        let k = &self.policy.profile.fetch;
+        if !self.sends_metadata() {
+            return (preflight && k.preflight_sec_fetch_mode_always).then_some(Metadata {
+                mode_only: true,
+                ..self.metadata_with(true, "")
+            });
+        }
+        if k.cross_origin_redirect_drops_sec_fetch
+            && !preflight
+            && self.last_hop_cross_origin
+            && self.mode == Mode::Cors
+        {
+            return None;
+        }
+        let site = if preflight && k.preflight_sec_fetch_site_own_url {
+            site_name(self.url_site(self.current_url(), self.same_origin))
+        } else {
+            self.site.unwrap_or_else(|| self.sec_fetch_site())
+        };
+        let storage_access = k.sec_fetch_storage_access
+            && self.credentials == CredentialsMode::Include
+            && site == "cross-site"
+            && (!preflight || k.sec_fetch_storage_access_on_preflight)
+            && (!self.tainted || k.sec_fetch_storage_access_when_tainted);
+        Some(Metadata {
+            storage_access,
+            ..self.metadata_with(preflight, site)
+        })
     }
 
     /// Whether requests to the current URL get the fetch metadata headers.
@@ -1365,11 +1427,7 @@ impl Fetch<'_> {
             1 => current,
             _ => self.earlier_url_sites(current),
         };
-        match farthest {
-            0 => "same-origin",
-            1 => "same-site",
-            _ => "cross-site",
-        }
+        site_name(farthest)
     }
 
     /// 0, 1 or 2 for a URL same origin, same site or cross site with the
@@ -1532,6 +1590,16 @@ mod spare {
                 }
             }
         });
+    }
+}
+
+/// The `Sec-Fetch-Site` value of 0 (same origin), 1 (same site) or 2
+/// (cross site).
+fn site_name(n: u8) -> &'static str {
+    match n {
+        0 => "same-origin",
+        1 => "same-site",
+        _ => "cross-site",
     }
 }
 

@@ -20,12 +20,30 @@ pub(crate) enum OriginValue {
     Null,
 }
 
-/// The fetch metadata headers (`Sec-Fetch-Dest`, `-Mode`, `-Site`).
+/// The fetch metadata headers (`Sec-Fetch-Dest`, `-Mode`, `-Site`, and
+/// `Sec-Fetch-Storage-Access` where the profile sends it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Metadata {
     pub(crate) dest: &'static str,
     pub(crate) mode: &'static str,
     pub(crate) site: &'static str,
+    /// `Sec-Fetch-Mode` alone, without `-Dest` and `-Site`
+    /// ([`crate::profile::FetchKnobs::preflight_sec_fetch_mode_always`]).
+    pub(crate) mode_only: bool,
+    /// `Sec-Fetch-Storage-Access: none` too
+    /// ([`crate::profile::FetchKnobs::sec_fetch_storage_access`]).
+    pub(crate) storage_access: bool,
+}
+
+impl Metadata {
+    /// How many headers these are.
+    fn len(&self) -> usize {
+        if self.mode_only {
+            1
+        } else {
+            3 + usize::from(self.storage_access)
+        }
+    }
 }
 
 /// The headers the browser adds to a request, decided: what the view puts
@@ -67,7 +85,7 @@ impl Added {
             + usize::from(self.content_length.is_some())
             + usize::from(self.referer)
             + usize::from(self.origin.is_some())
-            + 3 * usize::from(self.metadata.is_some())
+            + self.metadata.map_or(0, |m| m.len())
     }
 }
 
@@ -210,7 +228,7 @@ pub struct OutgoingIter<'a> {
     added: &'a Added,
     origin_slash: &'a [u8],
     /// The next added header to consider: 0 `Accept`, 1 `Content-Length`,
-    /// 2 `Referer`, 3 `Origin`, 4..=6 the fetch metadata headers; 7 when
+    /// 2 `Referer`, 3 `Origin`, 4..=7 the fetch metadata headers; 8 when
     /// done.
     next: u8,
 }
@@ -227,7 +245,7 @@ impl<'a> Iterator for OutgoingIter<'a> {
             .origin_slash
             .split_last()
             .map_or(&b""[..], |(_, origin)| origin);
-        while self.next < 7 {
+        while self.next < 8 {
             let at = self.next;
             self.next += 1;
             let h = |name: &'static [u8], value: &'a [u8]| Some(Header { name, value });
@@ -246,13 +264,19 @@ impl<'a> Iterator for OutgoingIter<'a> {
                 },
                 4 => added
                     .metadata
+                    .filter(|m| !m.mode_only)
                     .and_then(|m| h(b"Sec-Fetch-Dest", m.dest.as_bytes())),
                 5 => added
                     .metadata
                     .and_then(|m| h(b"Sec-Fetch-Mode", m.mode.as_bytes())),
                 6 => added
                     .metadata
+                    .filter(|m| !m.mode_only)
                     .and_then(|m| h(b"Sec-Fetch-Site", m.site.as_bytes())),
+                7 => added
+                    .metadata
+                    .filter(|m| m.storage_access && !m.mode_only)
+                    .and_then(|_| h(b"Sec-Fetch-Storage-Access", b"none")),
                 _ => None,
             };
             if found.is_some() {
@@ -265,14 +289,16 @@ impl<'a> Iterator for OutgoingIter<'a> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         let (own, _) = self.own.size_hint();
         let a = self.added;
+        let full = a.metadata.is_some_and(|m| !m.mode_only);
         let left = [
             a.accept,
             a.content_length.is_some(),
             a.referer,
             a.origin.is_some(),
+            full,
             a.metadata.is_some(),
-            a.metadata.is_some(),
-            a.metadata.is_some(),
+            full,
+            a.metadata.is_some_and(|m| m.storage_access && !m.mode_only),
         ];
         let n = own
             + left
@@ -297,12 +323,14 @@ mod tests {
 
     /// Every combination of added headers: the view yields the request's
     /// own headers, then `Content-Length`, `Referer`, `Origin` and the
-    /// metadata headers, in that order, with exact sizes all along.
+    /// metadata headers (all three and `Sec-Fetch-Storage-Access` or not,
+    /// or `Sec-Fetch-Mode` alone), in that order, with exact sizes all
+    /// along.
     #[test]
     fn view_order_and_sizes() {
         let own = own();
         let origin_slash = b"https://app.example/";
-        for mask in 0u8..64 {
+        for mask in 0u8..=255 {
             let mut added = Added::default();
             let mut want: Vec<(&[u8], &[u8])> = vec![(b"Accept", b"*/*"), (b"X-Trace", b"1")];
             if mask & 32 != 0 {
@@ -345,14 +373,25 @@ mod tests {
                 ));
             }
             if mask & 8 != 0 {
+                let storage_access = mask & 64 != 0;
+                let mode_only = mask & 128 != 0;
                 added.metadata = Some(Metadata {
                     dest: "empty",
                     mode: "cors",
                     site: "same-site",
+                    mode_only,
+                    storage_access,
                 });
-                want.push((b"Sec-Fetch-Dest", b"empty"));
+                if !mode_only {
+                    want.push((b"Sec-Fetch-Dest", b"empty"));
+                }
                 want.push((b"Sec-Fetch-Mode", b"cors"));
-                want.push((b"Sec-Fetch-Site", b"same-site"));
+                if !mode_only {
+                    want.push((b"Sec-Fetch-Site", b"same-site"));
+                    if storage_access {
+                        want.push((b"Sec-Fetch-Storage-Access", b"none"));
+                    }
+                }
             }
             let view = OutgoingHeaders::new(&own, &added, origin_slash);
             assert_eq!(view.len(), want.len(), "mask {mask}");

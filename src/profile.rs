@@ -294,6 +294,52 @@ pub struct FetchKnobs {
     /// `decision/mixed-content/https-page-to-http-localhost-allowed` is
     /// refused without a request).
     pub mixed_content_blocks_localhost: bool,
+    /// Whether a preflight to a URL that gets no fetch metadata headers
+    /// (see [`SecFetch`]) still carries `Sec-Fetch-Mode: cors`, alone.
+    /// Chromium: yes (recorded in Chromium 156: every preflight to an
+    /// `http:` URL, e.g. `wpt/cors/cors-safelisted-request-header/*`).
+    pub preflight_sec_fetch_mode_always: bool,
+    /// Whether a preflight's `Sec-Fetch-Site` compares only the
+    /// preflight's own URL with the request's origin. The standard gives
+    /// the preflight a clone of the request's URL list
+    /// (`fetch#cors-preflight-fetch-0` step 1), so after a redirect every
+    /// URL the request went through counts. Chromium and Firefox: yes
+    /// (recorded: `redirect/preflight/actual-307-back-to-page-origin-is-preflighted`
+    /// sends `same-origin` on the preflight to the page's origin; WebKit
+    /// sends `cross-site`, as written).
+    pub preflight_sec_fetch_site_own_url: bool,
+    /// Whether a request that gets the fetch metadata headers, is
+    /// cross-site (`Sec-Fetch-Site: cross-site`) and whose credentials mode
+    /// is `include` carries `Sec-Fetch-Storage-Access: none` (the Storage
+    /// Access Headers draft; `none`: the page holds no storage-access
+    /// permission, as in a fresh browser profile). The Fetch Standard has
+    /// no such header. Chromium and Firefox: yes, same-site requests
+    /// excepted (recorded: `metadata/storage-access/*`,
+    /// `expose/opaque/nothing-visible-with-credentials`); WebKit: no.
+    pub sec_fetch_storage_access: bool,
+    /// With [`FetchKnobs::sec_fetch_storage_access`], whether the preflight
+    /// of such a request carries it too. Firefox: yes; Chromium: no (a
+    /// preflight's own credentials mode is `omit`). Recorded:
+    /// `cache/credentialed-entry-serves-credentialed`.
+    pub sec_fetch_storage_access_on_preflight: bool,
+    /// With [`FetchKnobs::sec_fetch_storage_access`], whether a request
+    /// whose origin is tainted by a redirect (`Origin: null`) carries it.
+    /// Chromium: yes; Firefox: no (recorded:
+    /// `redirect/cors/credentials-include-redirect-origin-null-with-allow-credentials`
+    /// sends it on the first hop only, while
+    /// `metadata/storage-access/same-host-redirect-credentialed` and
+    /// `metadata/storage-access/same-origin-to-cross-site-redirect-credentialed`,
+    /// untainted, send it on both).
+    pub sec_fetch_storage_access_when_tainted: bool,
+    /// Whether a `cors`-mode request that a redirect took to another
+    /// origin than the URL before it goes without the fetch metadata
+    /// headers (preflights keep them, and so does a later hop within one
+    /// origin). WebKit: yes (recorded in WebKitGTK 2.50:
+    /// `metadata/redirect/cross-origin-hop-then-same-host-hop` sends none
+    /// on its second request and all three on its third;
+    /// `metadata/redirect/no-cors-cross-origin-hop-keeps-metadata` keeps
+    /// them in `no-cors` mode).
+    pub cross_origin_redirect_drops_sec_fetch: bool,
 }
 
 /// What a redirect whose `Location` is empty does.
@@ -309,6 +355,16 @@ pub enum EmptyLocation {
 }
 
 impl FetchKnobs {
+    /// Whether the profile sends the fetch metadata headers otherwise than
+    /// Fetch Metadata as written (the `Sec-Fetch-*` knobs).
+    #[inline]
+    pub(crate) fn sec_fetch_departs(&self) -> bool {
+        self.preflight_sec_fetch_mode_always
+            || self.preflight_sec_fetch_site_own_url
+            || self.sec_fetch_storage_access
+            || self.cross_origin_redirect_drops_sec_fetch
+    }
+
     /// Whether the profile judges a `Range` or `Content-Type` value
     /// otherwise than the standard.
     #[inline]
@@ -349,6 +405,12 @@ impl FetchKnobs {
         data_url_content_length: false,
         about_blank_fetchable: true,
         mixed_content_blocks_localhost: false,
+        preflight_sec_fetch_mode_always: false,
+        preflight_sec_fetch_site_own_url: false,
+        sec_fetch_storage_access: false,
+        sec_fetch_storage_access_on_preflight: false,
+        sec_fetch_storage_access_when_tainted: false,
+        cross_origin_redirect_drops_sec_fetch: false,
     };
 
     /// Chromium 156, as recorded.
@@ -382,6 +444,12 @@ impl FetchKnobs {
         data_url_content_length: false,
         about_blank_fetchable: false,
         mixed_content_blocks_localhost: false,
+        preflight_sec_fetch_mode_always: true,
+        preflight_sec_fetch_site_own_url: true,
+        sec_fetch_storage_access: true,
+        sec_fetch_storage_access_on_preflight: false,
+        sec_fetch_storage_access_when_tainted: true,
+        cross_origin_redirect_drops_sec_fetch: false,
     };
 
     /// Firefox ESR 153, as recorded.
@@ -397,6 +465,9 @@ impl FetchKnobs {
         location_tab_percent_encoded: true,
         expose_star_before_parse_error: true,
         data_url_content_length: true,
+        preflight_sec_fetch_site_own_url: true,
+        sec_fetch_storage_access: true,
+        sec_fetch_storage_access_on_preflight: true,
         ..FetchKnobs::SPEC
     };
 
@@ -431,6 +502,12 @@ impl FetchKnobs {
         data_url_content_length: false,
         about_blank_fetchable: false,
         mixed_content_blocks_localhost: true,
+        preflight_sec_fetch_mode_always: false,
+        preflight_sec_fetch_site_own_url: false,
+        sec_fetch_storage_access: false,
+        sec_fetch_storage_access_on_preflight: false,
+        sec_fetch_storage_access_when_tainted: false,
+        cross_origin_redirect_drops_sec_fetch: true,
     };
 }
 

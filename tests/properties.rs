@@ -1075,8 +1075,12 @@ fn check_trace(spec: &RequestSpec, profile: &Profile, trace: &Trace) -> Result<(
             prop_assert!(out.body.is_none());
             for h in &out.headers {
                 let lower = h.name.to_ascii_lowercase();
+                // Firefox's profile marks a credentialed cross-site
+                // request's preflight too.
+                let storage_access = lower == b"sec-fetch-storage-access"
+                    && profile.fetch.sec_fetch_storage_access_on_preflight;
                 prop_assert!(
-                    PREFLIGHT_HEADER_NAMES.iter().any(|n| n.as_bytes() == lower),
+                    PREFLIGHT_HEADER_NAMES.iter().any(|n| n.as_bytes() == lower) || storage_access,
                     "preflight carries {:?}",
                     String::from_utf8_lossy(h.name)
                 );

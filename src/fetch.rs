@@ -191,6 +191,7 @@ impl Policy {
             tainted: false,
             cross_origin_hop: false,
             last_hop_cross_origin: false,
+            authorization_unsent: false,
             in_preflight: false,
             method_rewritten: false,
             first_url: Some(url),
@@ -452,6 +453,10 @@ pub struct Fetch<'p> {
     cross_origin_hop: bool,
     /// Whether the last redirect did.
     last_hop_cross_origin: bool,
+    /// Whether `Authorization`, kept in `headers` for the preflight, is
+    /// left out of what is sent
+    /// ([`crate::profile::FetchKnobs::authorization_preflighted_after_cross_origin_redirect`]).
+    authorization_unsent: bool,
     /// Whether the response being handled answers a preflight.
     in_preflight: bool,
     /// Whether a redirect rewrote the method to `GET`.
@@ -1157,7 +1162,9 @@ impl Fetch<'_> {
         // Step 13: `Authorization` goes when the origin changes.
         if cross_origin {
             self.cross_origin_hop = true;
-            if !knobs.authorization_kept_on_cross_origin_redirect {
+            if knobs.authorization_preflighted_after_cross_origin_redirect {
+                self.authorization_unsent = true;
+            } else {
                 self.headers
                     .retain(|h| !header::is_cors_non_wildcard_request_header_name(h.name));
             }
@@ -1504,18 +1511,39 @@ impl Fetch<'_> {
             CredentialsMode::SameOrigin => self.tainting == ResponseTainting::Basic,
             CredentialsMode::Omit => false,
         };
+        if self.authorization_unsent {
+            self.write_headers_without_authorization();
+        }
+        let own = if self.authorization_unsent {
+            &self.out
+        } else {
+            &self.headers
+        };
         OutgoingRef {
             method: &self.method,
             url: self.current_url(),
-            headers: OutgoingHeaders::new(
-                &self.headers,
-                &self.added,
-                self.origin_serialized.with_slash(),
-            ),
+            headers: OutgoingHeaders::new(own, &self.added, self.origin_serialized.with_slash()),
             body: self.body.as_deref(),
             is_preflight: false,
             credentials,
         }
+    }
+
+    /// The request's own headers less `Authorization`, written into the
+    /// buffer a preflight's headers use (done with by now).
+    #[cold]
+    fn write_headers_without_authorization(&mut self) {
+        let mut out = std::mem::take(&mut self.out);
+        if out.capacity() == 0 {
+            out = HeaderList::from_spare(spare::take());
+        }
+        out.clear();
+        for h in &self.headers {
+            if !header::is_cors_non_wildcard_request_header_name(h.name) {
+                out.append(h.name, h.value);
+            }
+        }
+        self.out = out;
     }
 
     /// The cross-origin resource policy internal check with embedder policy

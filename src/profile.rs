@@ -124,9 +124,15 @@ pub struct FetchKnobs {
     pub redirect_needs_location: bool,
     /// What an empty `Location` does.
     pub empty_location: EmptyLocation,
-    /// `Authorization` survives a redirect to another origin; the standard
-    /// removes it (`fetch#http-redirect-fetch`, step 13). WebKit: yes.
-    pub authorization_kept_on_cross_origin_redirect: bool,
+    /// `Authorization` still counts among the CORS-unsafe request headers
+    /// after a redirect to another origin: later hops are preflighted for
+    /// it (`Access-Control-Request-Headers` names it, and the preflight
+    /// must allow it), though no later request sends it. The standard
+    /// removes it (`fetch#http-redirect-fetch`, step 13), so it is neither
+    /// preflighted nor sent. WebKit: yes (recorded in WebKitGTK 2.50:
+    /// `redirect/headers/authorization-removed-same-to-cross-origin-no-preflight`
+    /// preflights for `authorization` and sends the `GET` without it).
+    pub authorization_preflighted_after_cross_origin_redirect: bool,
     /// Several `Location` headers are one URL reference, their values
     /// joined by `, `; the standard fails the redirect. WebKit: yes.
     pub multiple_locations_combined: bool,
@@ -383,7 +389,7 @@ impl FetchKnobs {
         origin_null_after_cross_origin_redirect: false,
         redirect_needs_location: false,
         empty_location: EmptyLocation::ResolvesToSelf,
-        authorization_kept_on_cross_origin_redirect: false,
+        authorization_preflighted_after_cross_origin_redirect: false,
         multiple_locations_combined: false,
         redirect_to_userinfo_fails: false,
         combine_request_headers: false,
@@ -422,7 +428,7 @@ impl FetchKnobs {
         origin_null_after_cross_origin_redirect: true,
         redirect_needs_location: true,
         empty_location: EmptyLocation::NoRedirect,
-        authorization_kept_on_cross_origin_redirect: false,
+        authorization_preflighted_after_cross_origin_redirect: false,
         multiple_locations_combined: false,
         redirect_to_userinfo_fails: true,
         combine_request_headers: true,
@@ -480,7 +486,7 @@ impl FetchKnobs {
         origin_null_after_cross_origin_redirect: false,
         redirect_needs_location: true,
         empty_location: EmptyLocation::Fails,
-        authorization_kept_on_cross_origin_redirect: true,
+        authorization_preflighted_after_cross_origin_redirect: true,
         multiple_locations_combined: true,
         redirect_to_userinfo_fails: false,
         combine_request_headers: true,

@@ -7,7 +7,8 @@
 //! compared on what issue 8 names: the outcome, whether a preflight was
 //! sent, the response type, status and visible header names, and the
 //! `Origin` and `Access-Control-Request-*` headers of every request sent;
-//! beyond what issue 8 names, the `Sec-Fetch-*` headers too.
+//! beyond what issue 8 names, the `Sec-Fetch-*` and `Authorization`
+//! headers too.
 //! For Chromium the refusal's name is compared too (DevTools names it as
 //! the engine does); a difference there is listed like the others but
 //! does not count against agreement. Every difference must be listed, with
@@ -69,6 +70,7 @@ fn comparable(result: &Value) -> BTreeMap<&'static str, Value> {
                         .filter_map(|h| {
                             let n = h[0].as_str()?.to_ascii_lowercase();
                             let keep = n == "origin"
+                                || n == "authorization"
                                 || n.starts_with("access-control-request-")
                                 || n.starts_with("sec-fetch-");
                             keep.then(|| (n, h[1].as_str().unwrap_or("").to_owned()))

@@ -8,7 +8,8 @@
 //! sent, the response type, status and visible header names, and the
 //! `Origin` and `Access-Control-Request-*` headers of every request sent;
 //! beyond what issue 8 names, the `Sec-Fetch-*` and `Authorization`
-//! headers too.
+//! headers too, the response URL, `redirected`, and the header values the
+//! script reads.
 //! For Chromium the refusal's name is compared too (DevTools names it as
 //! the engine does); a difference there is listed like the others but
 //! does not count against agreement. Every difference must be listed, with
@@ -57,6 +58,12 @@ fn comparable(result: &Value) -> BTreeMap<&'static str, Value> {
         }
         m.insert("status", result["status"].clone());
         m.insert("visible_headers", result["visible_headers"].clone());
+        m.insert("response_headers", result["response_headers"].clone());
+        m.insert("url", result["url"].clone());
+        // XMLHttpRequest shows no `redirected`.
+        if !result["redirected"].is_null() {
+            m.insert("redirected", result["redirected"].clone());
+        }
     }
     let sent: Vec<Value> = result["sent"]
         .as_array()
@@ -90,20 +97,44 @@ fn comparable(result: &Value) -> BTreeMap<&'static str, Value> {
     m
 }
 
+/// A header value as the script read it (a `ByteString`: one character a
+/// byte, `fetch#concept-header-value` isomorphic decoded) in the scenario
+/// format's form of the bytes: a string where they are UTF-8, else
+/// `{"bytes": [...]}`.
+fn header_value_of_script_string(s: &str) -> Value {
+    let bytes: Option<Vec<u8>> = s.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect();
+    match bytes {
+        Some(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Value::String(text),
+            Err(e) => serde_json::json!({ "bytes": e.into_bytes() }),
+        },
+        None => Value::String(s.to_owned()),
+    }
+}
+
 /// The keys on which two results differ. For Chromium, whose DevTools name
 /// each CORS refusal with the names the engine uses, the reason too.
 fn differences(name: &str, browser: &Value, engine: &Value) -> Vec<(&'static str, Value, Value)> {
     let mut b = comparable(browser);
     let mut e = comparable(engine);
+    if let Some(Value::Object(headers)) = b.get_mut("response_headers") {
+        for v in headers.values_mut() {
+            if let Value::String(s) = v {
+                *v = header_value_of_script_string(s);
+            }
+        }
+    }
     if let Some(reason) = chromium_cors_error(name, browser) {
         b.insert("error", Value::String(reason));
         e.insert("error", engine["error"].clone());
     }
     let mut keys: BTreeSet<&'static str> = b.keys().copied().collect();
     keys.extend(e.keys().copied());
-    // `type` only where the browser could show it.
-    if !b.contains_key("type") {
-        keys.remove("type");
+    // `type` and `redirected` only where the browser could show them.
+    for k in ["type", "redirected"] {
+        if !b.contains_key(k) {
+            keys.remove(k);
+        }
     }
     keys.into_iter()
         .filter(|k| b.get(k) != e.get(k))

@@ -1313,7 +1313,10 @@ impl Fetch<'_> {
         let Some(tuple) = origin.as_tuple() else {
             return false;
         };
-        let downgrade = tuple.scheme() == crate::origin::Scheme::Https && !self.trustworthy;
+        let downgrade = tuple.scheme() == crate::origin::Scheme::Https
+            && (!self.trustworthy
+                || (self.policy.profile.fetch.referrer_downgrade_unless_https
+                    && self.current_url().scheme() != "https"));
         match self.referrer_policy {
             ReferrerPolicy::NoReferrer => false,
             ReferrerPolicy::NoReferrerWhenDowngrade

@@ -346,6 +346,19 @@ pub struct FetchKnobs {
     /// `metadata/redirect/no-cors-cross-origin-hop-keeps-metadata` keeps
     /// them in `no-cors` mode).
     pub cross_origin_redirect_drops_sec_fetch: bool,
+    /// Whether the referrer policy counts a request from an `https:` page
+    /// to any URL that is not `https:` as a downgrade (so the policies
+    /// that withhold the referrer on a downgrade, the default
+    /// `strict-origin-when-cross-origin` among them, send no `Referer`).
+    /// The Referrer Policy standard counts only a URL that is not
+    /// potentially trustworthy, so `http://localhost`, `http://127.0.0.1`
+    /// and `http://*.localhost` get the referrer. Chromium and Firefox: yes
+    /// (recorded: `decision/mixed-content/https-page-to-http-localhost-allowed`,
+    /// `-loopback-ip-allowed` and `-sub-localhost-allowed` go without
+    /// `Referer`); WebKit refuses those requests as mixed content
+    /// ([`FetchKnobs::mixed_content_blocks_localhost`]), so its answer is
+    /// not seen and its profile keeps the standard's.
+    pub referrer_downgrade_unless_https: bool,
 }
 
 /// What a redirect whose `Location` is empty does.
@@ -417,6 +430,7 @@ impl FetchKnobs {
         sec_fetch_storage_access_on_preflight: false,
         sec_fetch_storage_access_when_tainted: false,
         cross_origin_redirect_drops_sec_fetch: false,
+        referrer_downgrade_unless_https: false,
     };
 
     /// Chromium 156, as recorded.
@@ -456,6 +470,7 @@ impl FetchKnobs {
         sec_fetch_storage_access_on_preflight: false,
         sec_fetch_storage_access_when_tainted: true,
         cross_origin_redirect_drops_sec_fetch: false,
+        referrer_downgrade_unless_https: true,
     };
 
     /// Firefox ESR 153, as recorded.
@@ -474,6 +489,7 @@ impl FetchKnobs {
         preflight_sec_fetch_site_own_url: true,
         sec_fetch_storage_access: true,
         sec_fetch_storage_access_on_preflight: true,
+        referrer_downgrade_unless_https: true,
         ..FetchKnobs::SPEC
     };
 
@@ -514,6 +530,7 @@ impl FetchKnobs {
         sec_fetch_storage_access_on_preflight: false,
         sec_fetch_storage_access_when_tainted: false,
         cross_origin_redirect_drops_sec_fetch: true,
+        referrer_downgrade_unless_https: false,
     };
 }
 

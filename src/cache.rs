@@ -559,11 +559,38 @@ impl Record {
             ),
             false => None,
         };
-        first.unwrap_or_else(|| {
-            let mut r = Record::new(key, tick);
-            r.update(credentials, methods, header_names, max_age, now, k);
-            r
-        })
+        match first {
+            Some(r) => r,
+            None => Record::general(
+                key,
+                tick,
+                credentials,
+                methods,
+                header_names,
+                max_age,
+                now,
+                k,
+            ),
+        }
+    }
+
+    /// [`Record::stored`] the general way: [`Record::update`] on a record
+    /// without entries. Not inlined: the usual store does not run it.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn general(
+        key: &CacheKey<'_>,
+        tick: u32,
+        credentials: bool,
+        methods: &[&[u8]],
+        header_names: &[&[u8]],
+        max_age: u32,
+        now: u64,
+        k: &CacheKnobs,
+    ) -> Record {
+        let mut r = Record::new(key, tick);
+        r.update(credentials, methods, header_names, max_age, now, k);
+        r
     }
 
     /// A record for a key whose partition and origin are each shorter
@@ -843,17 +870,26 @@ impl Inner {
     /// The next tick; when the counter would wrap, every record's last use
     /// is reset first (least-recently-used order is lost once per 2^32
     /// operations, which only makes eviction less exact).
+    #[inline]
     fn next_tick(&mut self) -> u32 {
         if self.tick == u32::MAX {
-            for b in self.records.values_mut() {
-                for r in b.iter_mut() {
-                    r.last_used = 0;
-                }
-            }
-            self.tick = 0;
+            self.reset_ticks();
         }
         self.tick += 1;
         self.tick
+    }
+
+    /// Every record's last use reset, and the tick (once per 2^32
+    /// operations: out of line).
+    #[cold]
+    #[inline(never)]
+    fn reset_ticks(&mut self) {
+        for b in self.records.values_mut() {
+            for r in b.iter_mut() {
+                r.last_used = 0;
+            }
+        }
+        self.tick = 0;
     }
 }
 
@@ -1417,6 +1453,10 @@ impl PreflightCache {
     /// quick ways (a first record written by [`Record::first`], one probe
     /// of the table where the cache has room); the tests compare them with
     /// the general ways (`false`).
+    ///
+    /// The usual store, a first preflight's for a key the table does not
+    /// hold while the cache has room, runs only the code written here
+    /// (and [`Record::first`]); the others are out of line.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn store_locked(
@@ -1432,48 +1472,25 @@ impl PreflightCache {
         quick: bool,
     ) {
         let now_ns = nanos(now);
-        let k = &self.knobs;
         let tick = inner.next_tick();
-        let new_record = || {
-            Record::stored(
-                key,
-                tick,
-                credentials,
-                methods,
-                header_names,
-                max_age,
-                now_ns,
-                k,
-                quick,
-            )
-        };
-        // The record for the key gets the entries (and `bytes` its new
-        // size).
-        let update = |record: &mut Record, bytes: &mut usize| {
-            let before = record.bytes();
-            record.last_used = tick;
-            record.update(credentials, methods, header_names, max_age, now_ns, k);
-            *bytes = bytes.saturating_sub(before) + record.bytes();
-        };
         if quick && max_age != 0 && !self.full(inner) {
             // The usual way: one probe of the table, whose entry then holds
             // the record or takes a new one. The same as the general way
             // below, where the cache has room (`make_room` does nothing)
             // and the table is probed for the record, then for a slot.
             match inner.records.entry(hash) {
-                std::collections::hash_map::Entry::Occupied(mut o) => {
-                    let bucket = o.get_mut();
-                    if let Some(record) = bucket.iter_mut().find(|r| r.matches(key)) {
-                        update(record, &mut inner.bytes);
-                    } else {
-                        let record = new_record();
-                        inner.bytes += record.bytes();
-                        inner.count += 1;
-                        bucket.rest.get_or_insert_with(Box::default).push(record);
-                    }
-                }
                 std::collections::hash_map::Entry::Vacant(v) => {
-                    let record = new_record();
+                    let record = Record::stored(
+                        key,
+                        tick,
+                        credentials,
+                        methods,
+                        header_names,
+                        max_age,
+                        now_ns,
+                        &self.knobs,
+                        quick,
+                    );
                     inner.bytes += record.bytes();
                     inner.count += 1;
                     v.insert(Bucket {
@@ -1481,20 +1498,164 @@ impl PreflightCache {
                         rest: None,
                     });
                 }
+                std::collections::hash_map::Entry::Occupied(o) => {
+                    let (bucket, bytes) = (o.into_mut(), &mut inner.bytes);
+                    let added = self.store_in_bucket(
+                        bucket,
+                        bytes,
+                        tick,
+                        key,
+                        credentials,
+                        methods,
+                        header_names,
+                        max_age,
+                        now_ns,
+                    );
+                    inner.count += usize::from(added);
+                }
             }
-        } else if let Some(record) = inner
+            if inner.bytes > self.knobs.memory_limit {
+                self.make_room(inner, now);
+            }
+        } else {
+            self.store_general(
+                inner,
+                hash,
+                tick,
+                key,
+                credentials,
+                methods,
+                header_names,
+                max_age,
+                now,
+                quick,
+            );
+        }
+    }
+
+    /// A store's entries in `record` (and `bytes` its new size).
+    #[allow(clippy::too_many_arguments)]
+    fn update_record(
+        &self,
+        record: &mut Record,
+        bytes: &mut usize,
+        tick: u32,
+        credentials: bool,
+        methods: &[&[u8]],
+        header_names: &[&[u8]],
+        max_age: u32,
+        now_ns: u64,
+    ) {
+        let before = record.bytes();
+        record.last_used = tick;
+        record.update(
+            credentials,
+            methods,
+            header_names,
+            max_age,
+            now_ns,
+            &self.knobs,
+        );
+        *bytes = bytes.saturating_sub(before) + record.bytes();
+    }
+
+    /// [`PreflightCache::store_locked`]'s quick way where the table holds
+    /// a bucket for the key's hash: the record for the key gets the
+    /// entries, or a new record goes beside the bucket's. Returns whether
+    /// a record was added.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn store_in_bucket(
+        &self,
+        bucket: &mut Bucket,
+        bytes: &mut usize,
+        tick: u32,
+        key: &CacheKey<'_>,
+        credentials: bool,
+        methods: &[&[u8]],
+        header_names: &[&[u8]],
+        max_age: u32,
+        now_ns: u64,
+    ) -> bool {
+        if let Some(record) = bucket.iter_mut().find(|r| r.matches(key)) {
+            self.update_record(
+                record,
+                bytes,
+                tick,
+                credentials,
+                methods,
+                header_names,
+                max_age,
+                now_ns,
+            );
+            return false;
+        }
+        let record = Record::stored(
+            key,
+            tick,
+            credentials,
+            methods,
+            header_names,
+            max_age,
+            now_ns,
+            &self.knobs,
+            true,
+        );
+        *bytes += record.bytes();
+        bucket.rest.get_or_insert_with(Box::default).push(record);
+        true
+    }
+
+    /// [`PreflightCache::store_locked`] the general way: the table probed
+    /// for the record, which gets the entries; else, unless `max_age` is
+    /// 0, room made and a new record stored.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn store_general(
+        &self,
+        inner: &mut Inner,
+        hash: u64,
+        tick: u32,
+        key: &CacheKey<'_>,
+        credentials: bool,
+        methods: &[&[u8]],
+        header_names: &[&[u8]],
+        max_age: u32,
+        now: Duration,
+        quick: bool,
+    ) {
+        let now_ns = nanos(now);
+        if let Some(record) = inner
             .records
             .get_mut(&hash)
             .and_then(|b| b.iter_mut().find(|r| r.matches(key)))
         {
-            update(record, &mut inner.bytes);
+            self.update_record(
+                record,
+                &mut inner.bytes,
+                tick,
+                credentials,
+                methods,
+                header_names,
+                max_age,
+                now_ns,
+            );
+        } else if max_age == 0 {
+            // Entries that expire at once need no record.
+            return;
         } else {
-            if max_age == 0 {
-                // Entries that expire at once need no record.
-                return;
-            }
             self.make_room(inner, now);
-            let record = new_record();
+            let record = Record::stored(
+                key,
+                tick,
+                credentials,
+                methods,
+                header_names,
+                max_age,
+                now_ns,
+                &self.knobs,
+                quick,
+            );
             inner.bytes += record.bytes();
             inner.count += 1;
             match inner.records.entry(hash) {

@@ -342,7 +342,9 @@ const STAR_BIT: u64 = 1 << ((1 ^ (b'*' | 0x20) as usize) & 63);
 /// Writes at `at` in `out` a group of entries like `e`, one for each name
 /// of `list`, and returns where the group ends, when no two names may be
 /// alike, no name that may be `*` comes before another (`*` may answer
-/// it), each is shorter than [`LONG_NAME`] and the group fits: then a
+/// it), and the group fits `out` (at most [`GROUP_BYTES`] and
+/// [`LONG_NAME`] bytes long: each name that fits is shorter than
+/// [`LONG_NAME`]): then a
 /// first preflight's group holds every name as listed
 /// ([`Record::first_plain`]). Else `None`, and `out` is left with bytes
 /// of no meaning after `at`. Names alike have the same length and first
@@ -353,6 +355,8 @@ const STAR_BIT: u64 = 1 << ((1 ^ (b'*' | 0x20) as usize) & 63);
 /// costs code.
 #[inline(always)]
 fn write_group(out: &mut [u8], at: usize, e: Entry, list: &[&[u8]]) -> Option<usize> {
+    // A name of LONG_NAME bytes or more, with its length, never fits.
+    debug_assert!(out.len() <= GROUP_BYTES + usize::from(LONG_NAME));
     if list.is_empty() {
         return Some(at);
     }
@@ -362,7 +366,7 @@ fn write_group(out: &mut [u8], at: usize, e: Entry, list: &[&[u8]]) -> Option<us
     let mut seen = 0u64;
     for name in list {
         let bit = name_bit(name);
-        if seen & bit != 0 || name.len() >= usize::from(LONG_NAME) {
+        if seen & bit != 0 {
             return None;
         }
         seen |= bit | if bit == STAR_BIT { u64::MAX } else { 0 };
@@ -371,7 +375,7 @@ fn write_group(out: &mut [u8], at: usize, e: Entry, list: &[&[u8]]) -> Option<us
         else {
             return None;
         };
-        // Below LONG_NAME: the length fits its byte.
+        // Below LONG_NAME (it fitted `out`): the length fits its byte.
         *len = name.len() as u8;
         copy_name(dst, name);
         rest = after;
@@ -456,6 +460,10 @@ fn push_first(
 /// ([`Record::first`]): two group headers and about a dozen names. Longer
 /// lists are written in a buffer on the heap.
 const FIRST_GROUPS_BYTES: usize = 256;
+
+// A name of LONG_NAME bytes or more does not fit the room on the stack
+// with its group's header and its length (`write_group` counts on it).
+const _: () = assert!(FIRST_GROUPS_BYTES <= GROUP_BYTES + LONG_NAME as usize);
 
 /// Writes at the front of `out` the groups of a first preflight's entries
 /// like `e` ([`Record::first`]), header names first; returns how many

@@ -335,6 +335,56 @@ fn name_bit(name: &[u8]) -> u64 {
     1u64 << ((name.len() ^ usize::from(first)) & 63)
 }
 
+/// The bit of `*` in the summary of [`name_bit`], which a few other
+/// names share (such as `j`).
+const STAR_BIT: u64 = 1 << ((1 ^ (b'*' | 0x20) as usize) & 63);
+
+/// Writes at `at` in `out` a group of entries like `e`, one for each name
+/// of `list`, and returns where the group ends, when no two names may be
+/// alike, no name that may be `*` comes before another (`*` may answer
+/// it), and the group fits `out` (at most [`GROUP_BYTES`] and
+/// [`LONG_NAME`] bytes long: each name that fits is shorter than
+/// [`LONG_NAME`]): then a
+/// first preflight's group holds every name as listed
+/// ([`Record::first_plain`]). Else `None`, and `out` is left with bytes
+/// of no meaning after `at`. Names alike have the same length and first
+/// letter in any case ([`name_bit`]). An empty list writes nothing.
+///
+/// Inlined in each of its two uses: a call per group (the registers saved
+/// and restored) cost more instructions than the second copy of the loop
+/// costs code.
+#[inline(always)]
+fn write_group(out: &mut [u8], at: usize, e: Entry, list: &[&[u8]]) -> Option<usize> {
+    // A name of LONG_NAME bytes or more, with its length, never fits.
+    debug_assert!(out.len() <= GROUP_BYTES + usize::from(LONG_NAME));
+    if list.is_empty() {
+        return Some(at);
+    }
+    let end = out.len();
+    let (head, mut rest) = out.get_mut(at..)?.split_first_chunk_mut::<GROUP_BYTES>()?;
+    let names = rest.len();
+    let mut seen = 0u64;
+    for name in list {
+        let bit = name_bit(name);
+        if seen & bit != 0 {
+            return None;
+        }
+        seen |= bit | if bit == STAR_BIT { u64::MAX } else { 0 };
+        let ([len, dst @ ..], after) =
+            std::mem::take(&mut rest).split_at_mut_checked(1 + name.len())?
+        else {
+            return None;
+        };
+        // Below LONG_NAME (it fitted `out`): the length fits its byte.
+        *len = name.len() as u8;
+        copy_name(dst, name);
+        rest = after;
+    }
+    // Far below MAX_GROUP_NAMES_BYTES (`out` is on the stack).
+    *head = e.encode_group((names - rest.len()) as u32);
+    Some(end - rest.len())
+}
+
 /// Writes at the front of `out` for a first preflight a group of entries
 /// like `e`, one for each name of `list` that no earlier name answers
 /// (`answers(earlier, name)`; see [`Record::first`]), and leaves in `out`
@@ -410,6 +460,10 @@ fn push_first(
 /// ([`Record::first`]): two group headers and about a dozen names. Longer
 /// lists are written in a buffer on the heap.
 const FIRST_GROUPS_BYTES: usize = 256;
+
+// A name of LONG_NAME bytes or more does not fit the room on the stack
+// with its group's header and its length (`write_group` counts on it).
+const _: () = assert!(FIRST_GROUPS_BYTES <= GROUP_BYTES + LONG_NAME as usize);
 
 /// Writes at the front of `out` the groups of a first preflight's entries
 /// like `e` ([`Record::first`]), header names first; returns how many
@@ -493,6 +547,62 @@ impl Record {
         {
             return None;
         }
+        match Record::first_plain(key, tick, e, methods, header_names) {
+            Some(r) => Some(r),
+            None => Record::first_deduplicated(key, tick, e, credentials, methods, header_names, k),
+        }
+    }
+
+    /// [`Record::first`] where no two names of a list may be alike (most
+    /// lists), each is shorter than [`LONG_NAME`], and the groups fit
+    /// [`FIRST_GROUPS_BYTES`]: the groups written on the stack
+    /// ([`write_group`]), then the record allocated at its size and filled
+    /// by copies. `None` where this does not apply.
+    #[inline(always)]
+    fn first_plain(
+        key: &CacheKey<'_>,
+        tick: u32,
+        e: Entry,
+        methods: &[&[u8]],
+        header_names: &[&[u8]],
+    ) -> Option<Record> {
+        // The groups, written once on the stack; the record is then
+        // allocated at its size (an allocation not zeroed) and filled by
+        // copies.
+        let mut stack = [0u8; FIRST_GROUPS_BYTES];
+        // Header names first (see `data`).
+        let at = write_group(&mut stack, 0, Entry { header: true, ..e }, header_names)?;
+        let end = write_group(&mut stack, at, Entry { header: false, ..e }, methods)?;
+        let groups = stack.get(..end)?;
+        let (partition, origin, url) = (key.partition.as_bytes(), key.origin, key.url.as_bytes());
+        let mut data =
+            Vec::with_capacity(partition.len() + origin.len() + url.len() + groups.len());
+        // Most keys have no partition.
+        if !partition.is_empty() {
+            data.extend_from_slice(partition);
+        }
+        data.extend_from_slice(origin);
+        data.extend_from_slice(url);
+        data.extend_from_slice(groups);
+        Some(Record::with_data(key, data.into_boxed_slice(), tick))
+    }
+
+    /// [`Record::first`] where two names of a list may be alike, or a
+    /// name is [`LONG_NAME`] bytes or longer: each name written only when
+    /// no earlier one of its list answers it ([`push_first`]); `None` for
+    /// names of [`LONG_NAME`] bytes or longer. Right for any lists, and
+    /// rare: kept out of the usual way's code.
+    #[cold]
+    #[inline(never)]
+    fn first_deduplicated(
+        key: &CacheKey<'_>,
+        tick: u32,
+        e: Entry,
+        credentials: bool,
+        methods: &[&[u8]],
+        header_names: &[&[u8]],
+        k: &CacheKnobs,
+    ) -> Option<Record> {
         // The groups, written once on the stack; the record is then
         // allocated at its size (an allocation not zeroed) and filled by
         // copies.
@@ -559,11 +669,38 @@ impl Record {
             ),
             false => None,
         };
-        first.unwrap_or_else(|| {
-            let mut r = Record::new(key, tick);
-            r.update(credentials, methods, header_names, max_age, now, k);
-            r
-        })
+        match first {
+            Some(r) => r,
+            None => Record::general(
+                key,
+                tick,
+                credentials,
+                methods,
+                header_names,
+                max_age,
+                now,
+                k,
+            ),
+        }
+    }
+
+    /// [`Record::stored`] the general way: [`Record::update`] on a record
+    /// without entries. Not inlined: the usual store does not run it.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn general(
+        key: &CacheKey<'_>,
+        tick: u32,
+        credentials: bool,
+        methods: &[&[u8]],
+        header_names: &[&[u8]],
+        max_age: u32,
+        now: u64,
+        k: &CacheKnobs,
+    ) -> Record {
+        let mut r = Record::new(key, tick);
+        r.update(credentials, methods, header_names, max_age, now, k);
+        r
     }
 
     /// A record for a key whose partition and origin are each shorter
@@ -843,17 +980,26 @@ impl Inner {
     /// The next tick; when the counter would wrap, every record's last use
     /// is reset first (least-recently-used order is lost once per 2^32
     /// operations, which only makes eviction less exact).
+    #[inline]
     fn next_tick(&mut self) -> u32 {
         if self.tick == u32::MAX {
-            for b in self.records.values_mut() {
-                for r in b.iter_mut() {
-                    r.last_used = 0;
-                }
-            }
-            self.tick = 0;
+            self.reset_ticks();
         }
         self.tick += 1;
         self.tick
+    }
+
+    /// Every record's last use reset, and the tick (once per 2^32
+    /// operations: out of line).
+    #[cold]
+    #[inline(never)]
+    fn reset_ticks(&mut self) {
+        for b in self.records.values_mut() {
+            for r in b.iter_mut() {
+                r.last_used = 0;
+            }
+        }
+        self.tick = 0;
     }
 }
 
@@ -1417,6 +1563,10 @@ impl PreflightCache {
     /// quick ways (a first record written by [`Record::first`], one probe
     /// of the table where the cache has room); the tests compare them with
     /// the general ways (`false`).
+    ///
+    /// The usual store, a first preflight's for a key the table does not
+    /// hold while the cache has room, runs only the code written here
+    /// (and [`Record::first`]); the others are out of line.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn store_locked(
@@ -1432,48 +1582,25 @@ impl PreflightCache {
         quick: bool,
     ) {
         let now_ns = nanos(now);
-        let k = &self.knobs;
         let tick = inner.next_tick();
-        let new_record = || {
-            Record::stored(
-                key,
-                tick,
-                credentials,
-                methods,
-                header_names,
-                max_age,
-                now_ns,
-                k,
-                quick,
-            )
-        };
-        // The record for the key gets the entries (and `bytes` its new
-        // size).
-        let update = |record: &mut Record, bytes: &mut usize| {
-            let before = record.bytes();
-            record.last_used = tick;
-            record.update(credentials, methods, header_names, max_age, now_ns, k);
-            *bytes = bytes.saturating_sub(before) + record.bytes();
-        };
         if quick && max_age != 0 && !self.full(inner) {
             // The usual way: one probe of the table, whose entry then holds
             // the record or takes a new one. The same as the general way
             // below, where the cache has room (`make_room` does nothing)
             // and the table is probed for the record, then for a slot.
             match inner.records.entry(hash) {
-                std::collections::hash_map::Entry::Occupied(mut o) => {
-                    let bucket = o.get_mut();
-                    if let Some(record) = bucket.iter_mut().find(|r| r.matches(key)) {
-                        update(record, &mut inner.bytes);
-                    } else {
-                        let record = new_record();
-                        inner.bytes += record.bytes();
-                        inner.count += 1;
-                        bucket.rest.get_or_insert_with(Box::default).push(record);
-                    }
-                }
                 std::collections::hash_map::Entry::Vacant(v) => {
-                    let record = new_record();
+                    let record = Record::stored(
+                        key,
+                        tick,
+                        credentials,
+                        methods,
+                        header_names,
+                        max_age,
+                        now_ns,
+                        &self.knobs,
+                        quick,
+                    );
                     inner.bytes += record.bytes();
                     inner.count += 1;
                     v.insert(Bucket {
@@ -1481,20 +1608,164 @@ impl PreflightCache {
                         rest: None,
                     });
                 }
+                std::collections::hash_map::Entry::Occupied(o) => {
+                    let (bucket, bytes) = (o.into_mut(), &mut inner.bytes);
+                    let added = self.store_in_bucket(
+                        bucket,
+                        bytes,
+                        tick,
+                        key,
+                        credentials,
+                        methods,
+                        header_names,
+                        max_age,
+                        now_ns,
+                    );
+                    inner.count += usize::from(added);
+                }
             }
-        } else if let Some(record) = inner
+            if inner.bytes > self.knobs.memory_limit {
+                self.make_room(inner, now);
+            }
+        } else {
+            self.store_general(
+                inner,
+                hash,
+                tick,
+                key,
+                credentials,
+                methods,
+                header_names,
+                max_age,
+                now,
+                quick,
+            );
+        }
+    }
+
+    /// A store's entries in `record` (and `bytes` its new size).
+    #[allow(clippy::too_many_arguments)]
+    fn update_record(
+        &self,
+        record: &mut Record,
+        bytes: &mut usize,
+        tick: u32,
+        credentials: bool,
+        methods: &[&[u8]],
+        header_names: &[&[u8]],
+        max_age: u32,
+        now_ns: u64,
+    ) {
+        let before = record.bytes();
+        record.last_used = tick;
+        record.update(
+            credentials,
+            methods,
+            header_names,
+            max_age,
+            now_ns,
+            &self.knobs,
+        );
+        *bytes = bytes.saturating_sub(before) + record.bytes();
+    }
+
+    /// [`PreflightCache::store_locked`]'s quick way where the table holds
+    /// a bucket for the key's hash: the record for the key gets the
+    /// entries, or a new record goes beside the bucket's. Returns whether
+    /// a record was added.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn store_in_bucket(
+        &self,
+        bucket: &mut Bucket,
+        bytes: &mut usize,
+        tick: u32,
+        key: &CacheKey<'_>,
+        credentials: bool,
+        methods: &[&[u8]],
+        header_names: &[&[u8]],
+        max_age: u32,
+        now_ns: u64,
+    ) -> bool {
+        if let Some(record) = bucket.iter_mut().find(|r| r.matches(key)) {
+            self.update_record(
+                record,
+                bytes,
+                tick,
+                credentials,
+                methods,
+                header_names,
+                max_age,
+                now_ns,
+            );
+            return false;
+        }
+        let record = Record::stored(
+            key,
+            tick,
+            credentials,
+            methods,
+            header_names,
+            max_age,
+            now_ns,
+            &self.knobs,
+            true,
+        );
+        *bytes += record.bytes();
+        bucket.rest.get_or_insert_with(Box::default).push(record);
+        true
+    }
+
+    /// [`PreflightCache::store_locked`] the general way: the table probed
+    /// for the record, which gets the entries; else, unless `max_age` is
+    /// 0, room made and a new record stored.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn store_general(
+        &self,
+        inner: &mut Inner,
+        hash: u64,
+        tick: u32,
+        key: &CacheKey<'_>,
+        credentials: bool,
+        methods: &[&[u8]],
+        header_names: &[&[u8]],
+        max_age: u32,
+        now: Duration,
+        quick: bool,
+    ) {
+        let now_ns = nanos(now);
+        if let Some(record) = inner
             .records
             .get_mut(&hash)
             .and_then(|b| b.iter_mut().find(|r| r.matches(key)))
         {
-            update(record, &mut inner.bytes);
+            self.update_record(
+                record,
+                &mut inner.bytes,
+                tick,
+                credentials,
+                methods,
+                header_names,
+                max_age,
+                now_ns,
+            );
+        } else if max_age == 0 {
+            // Entries that expire at once need no record.
+            return;
         } else {
-            if max_age == 0 {
-                // Entries that expire at once need no record.
-                return;
-            }
             self.make_room(inner, now);
-            let record = new_record();
+            let record = Record::stored(
+                key,
+                tick,
+                credentials,
+                methods,
+                header_names,
+                max_age,
+                now_ns,
+                &self.knobs,
+                quick,
+            );
             inner.bytes += record.bytes();
             inner.count += 1;
             match inner.records.entry(hash) {
@@ -2331,5 +2602,105 @@ mod tests {
             quick_ways > 4000 && past_stack > 100,
             "{quick_ways} {past_stack}"
         );
+    }
+
+    /// Both ways to a first record, asked on the same lists, write the
+    /// general update's bytes: the usual way (`first_plain`) wherever it
+    /// applies, and the rare way (`first_deduplicated`) on every list,
+    /// plain or not; the usual way declines exactly the lists with two
+    /// names that may be alike (same length and first letter in any case,
+    /// or after a name that may be `*`, such as `j`), a name of 255 bytes
+    /// or more, or groups past the room on the stack.
+    #[test]
+    fn first_record_ways_are_the_general_update() {
+        let key = CacheKey {
+            partition: "p",
+            origin: b"https://a.example",
+            url: "https://b.example/x",
+        };
+        let long = [b'x'; 300];
+        let pool: Vec<&[u8]> = vec![
+            b"GET",
+            b"get",
+            b"PUT",
+            b"POST",
+            b"*",
+            b"j",
+            b"J",
+            b"hdr",
+            b"",
+            b"x-a",
+            b"X-A",
+            b"y-a",
+            b"Authorization",
+            b"Content-Type",
+            b"content-type",
+            b"X-Requested-With",
+            b"X-Request-Id",
+            b"If-None-Match",
+            &long[..17],
+            &long[..254],
+            &long[..255],
+        ];
+        let mut rng = crate::test_rng::Xorshift::new(0x5DEE_CE66_D1CE_4E5B);
+        let (mut plain, mut declined) = (0, 0);
+        for round in 0..6000 {
+            let k = CacheKnobs {
+                wildcards: round & 1 == 1,
+                credentials_exact: round & 2 == 2,
+                ..crate::Profile::spec().cache
+            };
+            let credentials = round & 4 == 4;
+            let list = |rng: &mut crate::test_rng::Xorshift| {
+                let most = if rng.below(8) == 0 { 24 } else { 7 };
+                let n = rng.below(most);
+                let from = if rng.below(8) == 0 { pool.len() } else { 18 };
+                (0..n).map(|_| pool[rng.below(from)]).collect::<Vec<_>>()
+            };
+            let (m, h) = (list(&mut rng), list(&mut rng));
+            let now = 1_000_000_000_000;
+            let e = Entry {
+                header: true,
+                credentials,
+                max_age: 600,
+                stored: now,
+            };
+            let mut general = Record::new(&key, 1);
+            general.update(credentials, &m, &h, 600, now, &k);
+            let short = m.iter().chain(&h).all(|n| n.len() < usize::from(LONG_NAME));
+            let rare = Record::first_deduplicated(&key, 1, e, credentials, &m, &h, &k);
+            assert_eq!(rare.is_some(), short, "{m:?} {h:?}");
+            if let Some(rare) = rare {
+                assert_eq!(rare.data, general.data, "{m:?} {h:?} {k:?}");
+                assert_eq!(rare.key_len, general.key_len);
+            }
+            let may_be_alike = |list: &[&[u8]]| {
+                list.iter().enumerate().any(|(j, &n)| {
+                    list[..j].iter().any(|&earlier| {
+                        name_bit(earlier) == STAR_BIT || name_bit(earlier) == name_bit(n)
+                    })
+                })
+            };
+            let groups: usize = [&m, &h]
+                .iter()
+                .filter(|l| !l.is_empty())
+                .map(|l| GROUP_BYTES + l.iter().map(|n| 1 + n.len()).sum::<usize>())
+                .sum();
+            let applies =
+                short && !may_be_alike(&m) && !may_be_alike(&h) && groups <= FIRST_GROUPS_BYTES;
+            match Record::first_plain(&key, 1, e, &m, &h) {
+                Some(straight) => {
+                    assert!(applies, "{m:?} {h:?}");
+                    assert_eq!(straight.data, general.data, "{m:?} {h:?} {k:?}");
+                    assert_eq!(straight.key_len, general.key_len);
+                    plain += 1;
+                }
+                None => {
+                    assert!(!applies, "{m:?} {h:?}");
+                    declined += 1;
+                }
+            }
+        }
+        assert!(plain > 1000 && declined > 1000, "{plain} {declined}");
     }
 }

@@ -10,6 +10,17 @@
 //! `misstime N` times the miss loop alone beside a parse (pools of `$POOL`
 //! URLs); `interfere N` times a hit fetch, a preflight validation, and
 //! both in turn (the whole costs more than its parts: see the README).
+//! `misswindow N` times the same miss with the cache kept at a steady
+//! population (`$BATCH` URLs cleared just before each batch, one turn of
+//! the pool after they were stored), where `misstime` clears every record
+//! after each round. At `POOL=4096` that clear frees about 850 KB in a
+//! row; glibc then gives the top of the heap back to the system, and the
+//! next round page-faults it in again inside its timed region (about
+//! 70-90 ns a fetch here; 12,800 page faults against 1,500 for 300,000
+//! fetches). `misswindow`, `MALLOC_TRIM_THRESHOLD_=1000000000`, or a
+//! pool of 1,024 or fewer measure without it; `benches/ratios.rs` frees
+//! about 60 KB a batch and is not affected.
+//! `storetime N` times the cache store alone, as a miss makes it.
 //! `missloop N` repeats the benchmark's miss loop N times (4096 URLs, or
 //! `$POOL`, cleared after each round) for a sampling profiler: build with
 //! `RUSTFLAGS="-C force-frame-pointers=yes"`, then `perf record -e cpu-clock
@@ -222,6 +233,85 @@ fn main() {
                     took.as_nanos() as f64 / (size * n) as f64,
                     p.as_nanos() as f64 / (size * n) as f64,
                     took.as_secs_f64() / p.as_secs_f64()
+                );
+            }
+        }
+        "misswindow" => {
+            // As `misstime`, but the cache keeps a steady population: a
+            // rotating pool of $POOL URLs, fetched $BATCH at a time; just
+            // before a batch (untimed) only its own URLs, stored one turn
+            // of the pool earlier, are cleared. No round frees every
+            // record at once, so the allocator does not give the heap's
+            // top back to the system between rounds (see `misstime`).
+            let size: usize = std::env::var("POOL").map_or(4096, |v| v.parse().unwrap());
+            let batch: usize = std::env::var("BATCH").map_or(256, |v| v.parse().unwrap());
+            let pool = distinct_puts(size);
+            let pre = Some(preflight_response());
+            for _ in 0..5 {
+                let mut took = std::time::Duration::ZERO;
+                let mut done = 0;
+                for _ in 0..n {
+                    for start in (0..size).step_by(batch) {
+                        let reqs = &pool[start..(start + batch).min(size)];
+                        clear(&policy, reqs);
+                        let t = std::time::Instant::now();
+                        timed_region(&policy, reqs, &pre, &ok);
+                        took += t.elapsed();
+                        done += reqs.len();
+                    }
+                }
+                let t = std::time::Instant::now();
+                parse_region(done);
+                let p = t.elapsed();
+                println!(
+                    "pool {size}, batch {batch}: {:.1} ns per fetch, {:.1} per parse, ratio {:.2}",
+                    took.as_nanos() as f64 / done as f64,
+                    p.as_nanos() as f64 / done as f64,
+                    took.as_secs_f64() / p.as_secs_f64()
+                );
+            }
+        }
+        "storetime" => {
+            // The cache store alone, as the miss makes it (the preflight's
+            // six methods and four header names), for $POOL distinct URLs,
+            // cleared after each round (untimed): its time without the
+            // rest of the fetch beside it.
+            let size: usize = std::env::var("POOL").map_or(1024, |v| v.parse().unwrap());
+            let urls: Vec<String> = (0..size)
+                .map(|i| format!("https://api.example.com/v1/items/{i}?fields=name,price"))
+                .collect();
+            let methods: [&[u8]; 6] = [b"GET", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS"];
+            let names: [&[u8]; 4] = [
+                b"Content-Type",
+                b"Authorization",
+                b"X-Requested-With",
+                b"X-Request-Id",
+            ];
+            let cache = policy.cache();
+            for _ in 0..5 {
+                let mut took = std::time::Duration::ZERO;
+                for _ in 0..n {
+                    let t = std::time::Instant::now();
+                    for url in &urls {
+                        let key = CacheKey {
+                            partition: "",
+                            origin: PAGE_ORIGIN.as_bytes(),
+                            url,
+                        };
+                        cache.store(black_box(&key), false, &methods, &names, 600, NOW);
+                    }
+                    took += t.elapsed();
+                    for url in &urls {
+                        cache.clear(&CacheKey {
+                            partition: "",
+                            origin: PAGE_ORIGIN.as_bytes(),
+                            url,
+                        });
+                    }
+                }
+                println!(
+                    "pool {size}: {:.1} ns per store",
+                    took.as_nanos() as f64 / (size * n) as f64
                 );
             }
         }

@@ -190,7 +190,6 @@ impl Policy {
             origin_serialized,
             tainted: false,
             cross_origin_hop: false,
-            last_hop_cross_origin: false,
             authorization_unsent: false,
             in_preflight: false,
             method_rewritten: false,
@@ -451,8 +450,6 @@ pub struct Fetch<'p> {
     tainted: bool,
     /// Whether a redirect went to another origin than the URL before it.
     cross_origin_hop: bool,
-    /// Whether the last redirect did.
-    last_hop_cross_origin: bool,
     /// Whether `Authorization`, kept in `headers` for the preflight, is
     /// left out of what is sent
     /// ([`crate::profile::FetchKnobs::authorization_preflighted_after_cross_origin_redirect`]).
@@ -1158,7 +1155,6 @@ impl Fetch<'_> {
             self.headers
                 .retain(|h| !header::is_request_body_header_name(h.name));
         }
-        self.last_hop_cross_origin = cross_origin;
         // Step 13: `Authorization` goes when the origin changes.
         if cross_origin {
             self.cross_origin_hop = true;
@@ -1396,7 +1392,7 @@ impl Fetch<'_> {
         }
         if k.cross_origin_redirect_drops_sec_fetch
             && !preflight
-            && self.last_hop_cross_origin
+            && self.last_hop_cross_origin()
             && self.mode == Mode::Cors
         {
             return None;
@@ -1415,6 +1411,17 @@ impl Fetch<'_> {
             storage_access,
             ..self.metadata_with(preflight, site)
         })
+    }
+
+    /// Whether the last redirect went to another origin than the URL
+    /// before it.
+    fn last_hop_cross_origin(&self) -> bool {
+        let n = self.url_list_len();
+        n > 1
+            && self
+                .urls()
+                .nth(n - 2)
+                .is_some_and(|previous| Origin::of(previous) != Origin::of(self.current_url()))
     }
 
     /// Whether requests to the current URL get the fetch metadata headers.
@@ -1470,14 +1477,22 @@ impl Fetch<'_> {
         farthest
     }
 
+    /// The buffer of `out`, emptied (from the per-thread pool the first
+    /// time), for a list of headers to send.
+    #[inline]
+    fn take_out_cleared(&mut self) -> HeaderList {
+        let mut out = std::mem::take(&mut self.out);
+        if out.capacity() == 0 {
+            out = HeaderList::from_spare(spare::take());
+        }
+        out.clear();
+        out
+    }
+
     fn preflight_outgoing(&mut self) -> OutgoingRef<'_> {
         self.requests += 1;
         self.preflights += 1;
-        let mut headers = std::mem::take(&mut self.out);
-        if headers.capacity() == 0 {
-            headers = HeaderList::from_spare(spare::take());
-        }
-        headers.clear();
+        let mut headers = self.take_out_cleared();
         let dedup = self.policy.profile.fetch.request_header_names_deduplicated;
         preflight::write_preflight_headers(&mut headers, &self.method, dedup, |names| {
             self.for_each_unsafe(|n| names.push(n))
@@ -1536,11 +1551,7 @@ impl Fetch<'_> {
     /// buffer a preflight's headers use (done with by now).
     #[cold]
     fn write_headers_without_authorization(&mut self) {
-        let mut out = std::mem::take(&mut self.out);
-        if out.capacity() == 0 {
-            out = HeaderList::from_spare(spare::take());
-        }
-        out.clear();
+        let mut out = self.take_out_cleared();
         for h in &self.headers {
             if !header::is_cors_non_wildcard_request_header_name(h.name) {
                 out.append(h.name, h.value);

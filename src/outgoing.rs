@@ -35,17 +35,6 @@ pub(crate) struct Metadata {
     pub(crate) storage_access: bool,
 }
 
-impl Metadata {
-    /// How many headers these are.
-    fn len(&self) -> usize {
-        if self.mode_only {
-            1
-        } else {
-            3 + usize::from(self.storage_access)
-        }
-    }
-}
-
 /// The headers the browser adds to a request, decided: what the view puts
 /// after the request's own.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -61,6 +50,18 @@ pub(crate) struct Added {
     pub(crate) origin: Option<OriginValue>,
     pub(crate) metadata: Option<Metadata>,
 }
+
+/// How many headers an [`Added`] may add ([`Added::sends`]).
+const ADDED: u8 = 8;
+
+/// What the iterator reads where no metadata is sent (never yielded).
+const NO_METADATA: Metadata = Metadata {
+    dest: "",
+    mode: "",
+    site: "",
+    mode_only: false,
+    storage_access: false,
+};
 
 /// Nothing added: the view of a list that is already whole.
 static NONE_ADDED: Added = Added {
@@ -79,13 +80,27 @@ impl Added {
         self.content_length = Some((len as u8, digits));
     }
 
+    /// Whether the added header at `at` is sent: 0 `Accept`, 1
+    /// `Content-Length`, 2 `Referer`, 3 `Origin`, 4 `Sec-Fetch-Dest`, 5
+    /// `-Mode`, 6 `-Site`, 7 `-Storage-Access` (the view's order).
+    #[inline]
+    fn sends(&self, at: u8) -> bool {
+        let full = self.metadata.is_some_and(|m| !m.mode_only);
+        match at {
+            0 => self.accept,
+            1 => self.content_length.is_some(),
+            2 => self.referer,
+            3 => self.origin.is_some(),
+            4 | 6 => full,
+            5 => self.metadata.is_some(),
+            7 => full && self.metadata.is_some_and(|m| m.storage_access),
+            _ => false,
+        }
+    }
+
     /// How many headers this adds.
     fn len(&self) -> usize {
-        usize::from(self.accept)
-            + usize::from(self.content_length.is_some())
-            + usize::from(self.referer)
-            + usize::from(self.origin.is_some())
-            + self.metadata.map_or(0, |m| m.len())
+        (0..ADDED).filter(|&at| self.sends(at)).count()
     }
 }
 
@@ -245,66 +260,40 @@ impl<'a> Iterator for OutgoingIter<'a> {
             .origin_slash
             .split_last()
             .map_or(&b""[..], |(_, origin)| origin);
-        while self.next < 8 {
+        while self.next < ADDED {
             let at = self.next;
             self.next += 1;
-            let h = |name: &'static [u8], value: &'a [u8]| Some(Header { name, value });
             let added = self.added;
-            let found = match at {
-                0 if added.accept => h(b"Accept", b"*/*"),
-                1 => match &added.content_length {
-                    Some((len, digits)) => h(b"Content-Length", &digits[..usize::from(*len)]),
-                    None => None,
-                },
-                2 if added.referer => h(b"Referer", self.origin_slash),
-                3 => match added.origin {
-                    Some(OriginValue::Serialized) => h(b"Origin", origin),
-                    Some(OriginValue::Null) => h(b"Origin", b"null"),
-                    None => None,
-                },
-                4 => added
-                    .metadata
-                    .filter(|m| !m.mode_only)
-                    .and_then(|m| h(b"Sec-Fetch-Dest", m.dest.as_bytes())),
-                5 => added
-                    .metadata
-                    .and_then(|m| h(b"Sec-Fetch-Mode", m.mode.as_bytes())),
-                6 => added
-                    .metadata
-                    .filter(|m| !m.mode_only)
-                    .and_then(|m| h(b"Sec-Fetch-Site", m.site.as_bytes())),
-                7 => added
-                    .metadata
-                    .filter(|m| m.storage_access && !m.mode_only)
-                    .and_then(|_| h(b"Sec-Fetch-Storage-Access", b"none")),
-                _ => None,
-            };
-            if found.is_some() {
-                return found;
+            if !added.sends(at) {
+                continue;
             }
+            let metadata = added.metadata.unwrap_or(NO_METADATA);
+            let (name, value): (&'static [u8], &'a [u8]) = match at {
+                0 => (b"Accept", b"*/*"),
+                1 => match &added.content_length {
+                    Some((len, digits)) => (b"Content-Length", &digits[..usize::from(*len)]),
+                    None => continue,
+                },
+                2 => (b"Referer", self.origin_slash),
+                3 => match added.origin {
+                    Some(OriginValue::Null) => (b"Origin", b"null"),
+                    _ => (b"Origin", origin),
+                },
+                4 => (b"Sec-Fetch-Dest", metadata.dest.as_bytes()),
+                5 => (b"Sec-Fetch-Mode", metadata.mode.as_bytes()),
+                6 => (b"Sec-Fetch-Site", metadata.site.as_bytes()),
+                _ => (b"Sec-Fetch-Storage-Access", b"none"),
+            };
+            return Some(Header { name, value });
         }
         None
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         let (own, _) = self.own.size_hint();
-        let a = self.added;
-        let full = a.metadata.is_some_and(|m| !m.mode_only);
-        let left = [
-            a.accept,
-            a.content_length.is_some(),
-            a.referer,
-            a.origin.is_some(),
-            full,
-            a.metadata.is_some(),
-            full,
-            a.metadata.is_some_and(|m| m.storage_access && !m.mode_only),
-        ];
         let n = own
-            + left
-                .iter()
-                .skip(usize::from(self.next))
-                .filter(|b| **b)
+            + (self.next..ADDED)
+                .filter(|&at| self.added.sends(at))
                 .count();
         (n, Some(n))
     }
